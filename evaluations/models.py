@@ -1,0 +1,1 @@
+"""Cycles, indicators, evaluations, scores and decisions."""

@@ -1,0 +1,191 @@
+"""The register: provinces, the State Council's batches of approvals, and the pilot zones."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+
+def in_active_language(name_zh: str, name_en: str) -> str:
+    """The Chinese name when the active language is Chinese, the English one otherwise."""
+    language = get_language() or ""
+    return name_zh if language.startswith("zh") else name_en
+
+
+class Region(models.TextChoices):
+    """The National Bureau of Statistics' four economic regions."""
+
+    EAST = "east", _("East")
+    CENTRAL = "central", _("Central")
+    WEST = "west", _("West")
+    NORTHEAST = "northeast", _("Northeast")
+
+
+class Province(models.Model):
+    code = models.CharField(
+        _("code"),
+        max_length=2,
+        unique=True,
+        validators=[RegexValidator(r"^\d{2}$", _("A province code is two digits (GB/T 2260)."))],
+    )
+    name_zh = models.CharField(_("Chinese name"), max_length=20, unique=True)
+    name_en = models.CharField(_("English name"), max_length=40, unique=True)
+    region = models.CharField(_("region"), max_length=10, choices=Region.choices)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("province")
+        verbose_name_plural = _("provinces")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return in_active_language(self.name_zh, self.name_en)
+
+
+class BatchQuerySet(models.QuerySet):
+    def with_zone_counts(self) -> BatchQuerySet:
+        return self.annotate(zone_count=models.Count("zones"))
+
+
+class Batch(models.Model):
+    number = models.PositiveSmallIntegerField(
+        _("number"), unique=True, validators=[MinValueValidator(1)]
+    )
+    approved_on = models.DateField(_("approved on"))
+    document_no = models.CharField(_("document number"), max_length=50, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+
+    history = HistoricalRecords()
+    objects = BatchQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["number"]
+        verbose_name = _("batch")
+        verbose_name_plural = _("batches")
+
+    def __str__(self) -> str:
+        return _("Batch %(number)s") % {"number": self.number}
+
+
+class ZoneKind(models.TextChoices):
+    CITY = "city", _("city")
+    PREFECTURE = "prefecture", _("prefecture")
+    COUNTY_LEVEL_CITY = "county-level city", _("county-level city")
+    NEW_AREA = "new area", _("new area")
+    REGION = "region", _("region")
+
+
+class ZoneStatus(models.TextChoices):
+    ACTIVE = "active", _("active")
+    ON_NOTICE = "on_notice", _("on notice")
+    EXITED = "exited", _("exited")
+
+
+class ZoneQuerySet(models.QuerySet):
+    def with_related(self) -> ZoneQuerySet:
+        """Zones with their province and batch, in one query."""
+        return self.select_related("province", "batch")
+
+    def not_exited(self) -> ZoneQuerySet:
+        return self.exclude(status=ZoneStatus.EXITED)
+
+    def approved_by(self, cutoff: datetime.date) -> ZoneQuerySet:
+        return self.filter(batch__approved_on__lte=cutoff)
+
+
+class Zone(models.Model):
+    name_zh = models.CharField(_("Chinese name"), max_length=50, unique=True)
+    name_en = models.CharField(_("English name"), max_length=100, unique=True)
+    slug = models.SlugField(_("slug"), max_length=120, unique=True, editable=False)
+    province = models.ForeignKey(
+        Province, on_delete=models.PROTECT, related_name="zones", verbose_name=_("province")
+    )
+    batch = models.ForeignKey(
+        Batch, on_delete=models.PROTECT, related_name="zones", verbose_name=_("batch")
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=ZoneKind.choices, blank=True)
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=ZoneStatus.choices,
+        default=ZoneStatus.ACTIVE,
+        db_index=True,
+    )
+    status_changed_on = models.DateField(_("status changed on"), null=True, blank=True)
+
+    history = HistoricalRecords()
+    objects = ZoneQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name_en"]
+        verbose_name = _("zone")
+        verbose_name_plural = _("zones")
+        permissions = [("import_zone", _("Can import batches of zones"))]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.slug:
+            self.slug = self._unique_slug()
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("registry:zone_detail", kwargs={"slug": self.slug})
+
+    @property
+    def name(self) -> str:
+        return in_active_language(self.name_zh, self.name_en)
+
+    @property
+    def full_name(self) -> str:
+        """The official style: China (Hangzhou) Cross-border E-commerce Comprehensive Pilot Zone."""
+        if (get_language() or "").startswith("zh"):
+            return f"中国（{self.name_zh}）跨境电子商务综合试验区"
+        return f"China ({self.name_en}) Cross-border E-commerce Comprehensive Pilot Zone"
+
+    def _unique_slug(self) -> str:
+        # The slug is made once from the English name and never changes, so links stay valid.
+        base = slugify(self.name_en)[:100] or "zone"
+        slug, n = base, 2
+        while Zone.objects.filter(slug=slug).exclude(pk=self.pk).exists():
+            slug, n = f"{base}-{n}", n + 1
+        return slug
+
+
+class PendingImport(models.Model):
+    """An uploaded batch file between the admin's preview and its confirmation.
+
+    Kept in the database rather than on local disk so that any app process can confirm an
+    import that another one previewed.
+    """
+
+    name = models.CharField(max_length=64, unique=True, default="")
+    data = models.BinaryField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("pending import")
+        verbose_name_plural = _("pending imports")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.name:
+            self.name = uuid.uuid4().hex
+        super().save(*args, **kwargs)

@@ -1,0 +1,89 @@
+"""The four roles of zonetracker, as Django groups, and the permissions each holds."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.utils.translation import gettext_lazy as _
+
+VIEWER = "Viewer"
+REVIEWER = "Reviewer"
+APPROVER = "Approver"
+ADMINISTRATOR = "Administrator"
+
+ROLES = [VIEWER, REVIEWER, APPROVER, ADMINISTRATOR]
+
+ROLE_LABELS = {
+    VIEWER: _("Viewer"),
+    REVIEWER: _("Reviewer"),
+    APPROVER: _("Approver"),
+    ADMINISTRATOR: _("Administrator"),
+}
+
+_READ_REGISTER = ["registry.view_province", "registry.view_batch", "registry.view_zone"]
+
+# "app_label.codename" for each role. Data migrations apply this (see grant_role_permissions);
+# a permission that does not exist yet is granted by the migration of the app that adds it.
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    VIEWER: [*_READ_REGISTER],
+    REVIEWER: [*_READ_REGISTER],
+    APPROVER: [*_READ_REGISTER],
+    ADMINISTRATOR: [
+        *_READ_REGISTER,
+        "registry.add_province",
+        "registry.change_province",
+        "registry.add_batch",
+        "registry.change_batch",
+        "registry.add_zone",
+        "registry.change_zone",
+        "registry.import_zone",
+        "auth.view_user",
+        "auth.add_user",
+        "auth.change_user",
+        "auth.view_group",
+    ],
+}
+
+
+def grant_role_permissions(apps, app_labels: set[str]) -> None:
+    """Create the role groups and grant them the permissions of the given apps (idempotent).
+
+    Meant for data migrations: permissions are normally created after ``migrate``, so they are
+    created here first with the historical app registry.
+    """
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        if app_config.label in app_labels | {"auth", "contenttypes"}:
+            app_config.models_module = True
+            create_permissions(app_config, apps=apps, verbosity=0)
+            app_config.models_module = None
+
+    group_model = apps.get_model("auth", "Group")
+    permission_model = apps.get_model("auth", "Permission")
+    for role, names in ROLE_PERMISSIONS.items():
+        group, _created = group_model.objects.get_or_create(name=role)
+        for name in names:
+            app_label, codename = name.split(".")
+            if app_label not in app_labels:
+                continue
+            permission = permission_model.objects.get(
+                content_type__app_label=app_label, codename=codename
+            )
+            group.permissions.add(permission)
+
+
+def user_roles(user: AbstractBaseUser | AnonymousUser) -> set[str]:
+    """The role names a user holds; a superuser holds them all."""
+    if not user.is_authenticated:
+        return set()
+    if user.is_superuser:
+        return set(ROLES)
+    cached = getattr(user, "_zonetracker_roles", None)
+    if cached is None:
+        cached = set(user.groups.filter(name__in=ROLES).values_list("name", flat=True))
+        user._zonetracker_roles = cached
+    return cached
+
+
+def has_role(user: AbstractBaseUser | AnonymousUser, *roles: str) -> bool:
+    return bool(user_roles(user) & set(roles))

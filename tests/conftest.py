@@ -1,0 +1,42 @@
+"""Named users, one per role, so that permission tests read as stories.
+
+alice is an Administrator, bob an Approver, carol and erin Reviewers, dave a Viewer.
+"""
+
+import pytest
+
+from registry.roles import ADMINISTRATOR, APPROVER, REVIEWER, VIEWER
+from tests.factories import make_user
+
+
+@pytest.fixture
+def alice(db):
+    return make_user("alice", ADMINISTRATOR)
+
+
+@pytest.fixture
+def bob(db):
+    return make_user("bob", APPROVER)
+
+
+@pytest.fixture
+def carol(db):
+    return make_user("carol", REVIEWER)
+
+
+@pytest.fixture
+def erin(db):
+    return make_user("erin", REVIEWER)
+
+
+@pytest.fixture
+def dave(db):
+    return make_user("dave", VIEWER)
+
+
+@pytest.fixture
+def register(db):
+    """The real register of 31 provinces and 165 zones, loaded as `load_register` does."""
+    from django.core.management import call_command
+
+    call_command("load_register", verbosity=0)
