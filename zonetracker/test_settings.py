@@ -2,9 +2,9 @@
 
 import os
 
-os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-secret-key-not-for-any-deployment-0123456789")
+os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-secret-key-not-for-any-deployment-012345")
 
-from zonetracker.settings import *  # noqa: E402,F403
+from zonetracker.settings import *  # noqa: F403
 
 # The test client speaks plain HTTP.
 SECURE_SSL_REDIRECT = False

@@ -1,0 +1,46 @@
+"""Create one demo account per role, for local development, and print their credentials."""
+
+import secrets
+
+from django.conf import settings
+from django.contrib.auth.models import Group, User
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from registry.roles import ADMINISTRATOR, APPROVER, REVIEWER, VIEWER
+
+DEMO_ACCOUNTS = [
+    ("admin", ADMINISTRATOR),
+    ("approver", APPROVER),
+    ("reviewer", REVIEWER),
+    ("viewer", VIEWER),
+]
+
+
+class Command(BaseCommand):
+    help = (
+        "Create (or reset) one demo account per role with a fresh random password and print "
+        "the user names and passwords. Refused unless DJANGO_DEBUG is on."
+    )
+
+    def handle(self, *args, **options) -> None:
+        if not settings.DEBUG:
+            raise CommandError(
+                "Demo accounts are for local development only: set DJANGO_DEBUG=1 to create them."
+            )
+        rows = []
+        with transaction.atomic():
+            for username, role in DEMO_ACCOUNTS:
+                password = secrets.token_urlsafe(9)
+                user, _created = User.objects.get_or_create(username=username)
+                user.set_password(password)
+                # Only Administrators reach the admin site.
+                user.is_staff = role == ADMINISTRATOR
+                user.is_superuser = False
+                user.is_active = True
+                user.save()
+                user.groups.set([Group.objects.get(name=role)])
+                rows.append((username, password, role))
+        self.stdout.write("Demo accounts (passwords are new on every run):")
+        for username, password, role in rows:
+            self.stdout.write(f"  {role:<14} user: {username:<10} password: {password}")

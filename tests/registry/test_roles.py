@@ -1,0 +1,71 @@
+"""The four role groups exist with their permissions, and demo accounts cover each role."""
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from registry.roles import ADMINISTRATOR, APPROVER, REVIEWER, ROLES, VIEWER, has_role
+
+
+@pytest.mark.django_db
+def test_the_data_migration_creates_the_four_roles():
+    assert set(Group.objects.values_list("name", flat=True)) >= set(ROLES)
+
+
+@pytest.mark.django_db
+def test_only_administrators_may_import_batches():
+    holders = Group.objects.filter(
+        permissions__codename="import_zone", permissions__content_type__app_label="registry"
+    )
+    assert list(holders.values_list("name", flat=True)) == [ADMINISTRATOR]
+
+
+@pytest.mark.django_db
+def test_every_role_may_read_the_register():
+    for role in ROLES:
+        codenames = set(Group.objects.get(name=role).permissions.values_list("codename", flat=True))
+        assert {"view_zone", "view_batch", "view_province"} <= codenames
+
+
+@pytest.mark.django_db
+def test_viewers_reviewers_and_approvers_cannot_change_the_register():
+    for role in (VIEWER, REVIEWER, APPROVER):
+        codenames = set(Group.objects.get(name=role).permissions.values_list("codename", flat=True))
+        assert not {c for c in codenames if c.startswith(("add_", "change_", "delete_"))}
+
+
+@pytest.mark.django_db
+def test_has_role_follows_group_membership(alice, dave):
+    assert has_role(alice, ADMINISTRATOR)
+    assert not has_role(dave, ADMINISTRATOR)
+    assert has_role(dave, VIEWER)
+
+
+@pytest.mark.django_db
+def test_demo_accounts_get_one_account_per_role_and_print_working_passwords(settings, capsys):
+    settings.DEBUG = True
+    call_command("create_demo_accounts")
+    printed = capsys.readouterr().out
+    for line in printed.splitlines()[1:]:
+        *_, username_label, username, password_label, password = line.split()
+        assert (username_label, password_label) == ("user:", "password:")
+        user = User.objects.get(username=username)
+        assert user.check_password(password)
+    roles = {u.username: u.groups.get().name for u in User.objects.all()}
+    assert roles == {
+        "admin": ADMINISTRATOR,
+        "approver": APPROVER,
+        "reviewer": REVIEWER,
+        "viewer": VIEWER,
+    }
+    assert User.objects.get(username="admin").is_staff
+    assert not User.objects.get(username="viewer").is_staff
+
+
+@pytest.mark.django_db
+def test_demo_accounts_are_refused_when_debug_is_off(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="local development"):
+        call_command("create_demo_accounts")
+    assert not User.objects.exists()

@@ -1,0 +1,65 @@
+"""Settings come from the environment and fail loudly on a bad or missing value."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from zonetracker.settings import database_from_url, env_bool
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_settings(**env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
+    clean.update(env)
+    code = "import zonetracker.settings as s; print(s.DEBUG, s.DATABASES['default']['ENGINE'])"
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True
+    )
+
+
+def test_a_missing_secret_key_is_a_clear_startup_error_in_production():
+    result = run_settings()
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY is not set" in result.stderr
+
+
+def test_debug_is_off_unless_set_and_sqlite_is_the_default():
+    result = run_settings(DJANGO_SECRET_KEY="x" * 50)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "django.db.backends.sqlite3"]
+
+
+def test_local_development_needs_nothing_but_debug():
+    result = run_settings(DJANGO_DEBUG="1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[0] == "True"
+
+
+def test_database_url_selects_postgresql():
+    result = run_settings(DJANGO_SECRET_KEY="x" * 50, DATABASE_URL="postgres://u:p@db:5432/zt")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[1] == "django.db.backends.postgresql"
+
+
+def test_database_url_is_parsed_into_its_parts():
+    config = database_from_url("postgres://zt%40user:s3cr%2Ft@db.internal:6543/zonetracker")
+    assert config["NAME"] == "zonetracker"
+    assert config["USER"] == "zt@user"
+    assert config["PASSWORD"] == "s3cr/t"
+    assert (config["HOST"], config["PORT"]) == ("db.internal", "6543")
+
+
+def test_a_database_url_that_is_not_postgres_is_refused():
+    with pytest.raises(ImproperlyConfigured, match="postgres://"):
+        database_from_url("mysql://root@localhost/zt")
+
+
+def test_a_yes_no_variable_with_a_bad_value_is_refused(monkeypatch):
+    monkeypatch.setenv("ZT_FLAG", "maybe")
+    with pytest.raises(ImproperlyConfigured, match="ZT_FLAG"):
+        env_bool("ZT_FLAG")
