@@ -106,6 +106,12 @@ class ZoneQuerySet(models.QuerySet):
     def approved_by(self, cutoff: datetime.date) -> ZoneQuerySet:
         return self.filter(batch__approved_on__lte=cutoff)
 
+    def status_counts(self) -> dict[str, int]:
+        """The number of zones holding each status (zero included), in one query."""
+        counts = dict.fromkeys(ZoneStatus.values, 0)
+        counts.update(self.order_by().values_list("status").annotate(count=models.Count("pk")))
+        return counts
+
 
 class Zone(models.Model):
     name_zh = models.CharField(_("Chinese name"), max_length=50, unique=True)
