@@ -1,1 +1,456 @@
 """Cycles, indicators, evaluations, scores and decisions."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from registry.models import Zone, in_active_language
+
+
+class CycleStatus(models.TextChoices):
+    PREPARING = "preparing", _("preparing")
+    OPEN = "open", _("open for entry")
+    IN_REVIEW = "in_review", _("in review")
+    PUBLISHED = "published", _("published")
+
+
+class Grade(models.IntegerChoices):
+    """The four official grades, best first."""
+
+    NOTABLE = 1, _("notable results")
+    GOOD = 2, _("good results")
+    INITIAL = 3, _("initial results")
+    STARTING = 4, _("still at the starting stage")
+
+
+class CycleQuerySet(models.QuerySet):
+    def published(self) -> CycleQuerySet:
+        return self.filter(status=CycleStatus.PUBLISHED)
+
+    def current(self) -> Cycle | None:
+        """The latest cycle that is not published, else the latest one."""
+        return self.exclude(status=CycleStatus.PUBLISHED).order_by("-year").first() or (
+            self.order_by("-year").first()
+        )
+
+
+class Cycle(models.Model):
+    """One yearly evaluation round, with its policy (grades and the exit rule)."""
+
+    year = models.PositiveSmallIntegerField(
+        _("evaluated year"),
+        unique=True,
+        validators=[MinValueValidator(2015), MaxValueValidator(2100)],
+    )
+    cutoff = models.DateField(
+        _("cut-off date"),
+        help_text=_("Zones approved on or before this date are evaluated."),
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=CycleStatus.choices, default=CycleStatus.OPEN
+    )
+    grade1_size = models.PositiveSmallIntegerField(
+        _("size of grade 1"),
+        default=10,
+        help_text=_("Grade 1 goes to the zones ranked in the top N places."),
+    )
+    grade2_threshold = models.DecimalField(
+        _("grade 2 threshold"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("75"),
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text=_("Totals at or above this are graded 2 (when not in grade 1)."),
+    )
+    grade3_threshold = models.DecimalField(
+        _("grade 3 threshold"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("60"),
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text=_("Totals at or above this are graded 3; below it, grade 4."),
+    )
+    failing_grade = models.PositiveSmallIntegerField(
+        _("failing grade"),
+        choices=Grade.choices,
+        default=Grade.STARTING,
+        help_text=_("Zones at this grade or worse are warned."),
+    )
+    exit_after = models.PositiveSmallIntegerField(
+        _("consecutive failing cycles before exit"),
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(10)],
+    )
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("published by"),
+    )
+
+    history = HistoricalRecords()
+    objects = CycleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-year"]
+        verbose_name = _("cycle")
+        verbose_name_plural = _("cycles")
+        permissions = [
+            ("open_cycle", _("Can open a cycle")),
+            ("publish_cycle", _("Can publish a cycle")),
+        ]
+
+    def __str__(self) -> str:
+        return _("Evaluation of %(year)s") % {"year": self.year}
+
+    def clean(self) -> None:
+        if (
+            self.grade2_threshold is not None
+            and self.grade3_threshold is not None
+            and self.grade3_threshold > self.grade2_threshold
+        ):
+            raise ValidationError(
+                {"grade3_threshold": _("The grade 3 threshold cannot exceed grade 2's.")}
+            )
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == CycleStatus.PUBLISHED
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == CycleStatus.OPEN
+
+    @staticmethod
+    def default_cutoff(year: int) -> datetime.date:
+        """The 31 December before the evaluated year."""
+        return datetime.date(year - 1, 12, 31)
+
+
+class Dimension(models.TextChoices):
+    """What an indicator measures: process checks, the six systems, two platforms, results."""
+
+    PROCESS = "process", _("process checks")
+    INFORMATION_SHARING = "information_sharing", _("information sharing system")
+    FINANCIAL_SERVICES = "financial_services", _("financial services system")
+    INTELLIGENT_LOGISTICS = "intelligent_logistics", _("intelligent logistics system")
+    ECOMMERCE_CREDIT = "ecommerce_credit", _("e-commerce credit system")
+    STATISTICAL_MONITORING = "statistical_monitoring", _("statistical monitoring system")
+    RISK_PREVENTION = "risk_prevention", _("risk prevention and control system")
+    ONLINE_PLATFORM = "online_platform", _("online comprehensive service platform")
+    OFFLINE_PARKS = "offline_parks", _("offline industrial parks")
+    RESULTS = "results", _("results")
+
+
+class IndicatorKind(models.TextChoices):
+    POINTS = "points", _("points awarded by a reviewer")
+    MEASURE = "measure", _("measured figure")
+
+
+class IndicatorQuerySet(models.QuerySet):
+    def in_order(self) -> IndicatorQuerySet:
+        return self.order_by("position", "code")
+
+    def default_framework(self) -> IndicatorQuerySet:
+        return self.filter(cycle__isnull=True)
+
+
+class Indicator(models.Model):
+    """One line of a cycle's framework."""
+
+    # No cycle: the indicator belongs to the default framework that the first cycle copies.
+    cycle = models.ForeignKey(
+        Cycle,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="indicators",
+        verbose_name=_("cycle"),
+    )
+    code = models.CharField(_("code"), max_length=20)
+    name_zh = models.CharField(_("Chinese name"), max_length=100)
+    name_en = models.CharField(_("English name"), max_length=200)
+    help_zh = models.TextField(_("Chinese help text"), blank=True)
+    help_en = models.TextField(_("English help text"), blank=True)
+    dimension = models.CharField(_("dimension"), max_length=30, choices=Dimension.choices)
+    kind = models.CharField(_("kind"), max_length=10, choices=IndicatorKind.choices)
+    weight = models.DecimalField(
+        _("weight"),
+        max_digits=6,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"))],
+    )
+    max_points = models.DecimalField(
+        _("maximum points"),
+        max_digits=6,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.01"))],
+        help_text=_("For points: the most a reviewer may award."),
+    )
+    unit_zh = models.CharField(_("Chinese unit"), max_length=30, blank=True)
+    unit_en = models.CharField(_("English unit"), max_length=50, blank=True)
+    min_value = models.DecimalField(
+        _("lowest valid value"), max_digits=20, decimal_places=4, null=True, blank=True
+    )
+    max_value = models.DecimalField(
+        _("highest valid value"), max_digits=20, decimal_places=4, null=True, blank=True
+    )
+    higher_is_better = models.BooleanField(_("higher is better"), default=True)
+    log_scale = models.BooleanField(
+        _("log scale"),
+        default=False,
+        help_text=_("For measures: compare log10 of the figures (they must be above 0)."),
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    history = HistoricalRecords()
+    objects = IndicatorQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["cycle", "position", "code"]
+        verbose_name = _("indicator")
+        verbose_name_plural = _("indicators")
+        constraints = [
+            models.UniqueConstraint(fields=["cycle", "code"], name="unique_indicator_code"),
+            models.UniqueConstraint(
+                fields=["code"],
+                condition=Q(cycle__isnull=True),
+                name="unique_default_indicator_code",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    def clean(self) -> None:
+        errors = {}
+        if self.kind == IndicatorKind.POINTS and self.max_points is None:
+            errors["max_points"] = _("A points indicator needs its maximum points.")
+        if self.kind == IndicatorKind.MEASURE and self.max_points is not None:
+            errors["max_points"] = _("Only points indicators have maximum points.")
+        if self.kind == IndicatorKind.POINTS and self.log_scale:
+            errors["log_scale"] = _("Only measures can be on a log scale.")
+        if (
+            self.min_value is not None
+            and self.max_value is not None
+            and self.min_value > self.max_value
+        ):
+            errors["max_value"] = _("The highest valid value is below the lowest.")
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def name(self) -> str:
+        return in_active_language(self.name_zh, self.name_en)
+
+    @property
+    def help_text(self) -> str:
+        return in_active_language(self.help_zh, self.help_en)
+
+    @property
+    def unit(self) -> str:
+        return in_active_language(self.unit_zh, self.unit_en)
+
+    @property
+    def lowest(self) -> Decimal | None:
+        """The lowest value a score may take."""
+        if self.kind == IndicatorKind.POINTS:
+            return Decimal(0)
+        return self.min_value
+
+    @property
+    def highest(self) -> Decimal | None:
+        if self.kind == IndicatorKind.POINTS:
+            return self.max_points
+        return self.max_value
+
+    def validate_value(self, value: Decimal) -> None:
+        """Raise ValidationError when ``value`` is outside what this indicator accepts."""
+        if not value.is_finite():
+            raise ValidationError(_("Enter a number."))
+        lowest, highest = self.lowest, self.highest
+        if lowest is not None and value < lowest:
+            raise ValidationError(
+                _("%(value)s is below the lowest valid value, %(lowest)s.")
+                % {"value": value, "lowest": lowest}
+            )
+        if highest is not None and value > highest:
+            raise ValidationError(
+                _("%(value)s is above the highest valid value, %(highest)s.")
+                % {"value": value, "highest": highest}
+            )
+        if self.log_scale and value <= 0:
+            raise ValidationError(
+                _("This indicator is compared on a log scale: enter a figure above 0.")
+            )
+
+
+class EvaluationStatus(models.TextChoices):
+    DRAFT = "draft", _("draft")
+    SUBMITTED = "submitted", _("submitted")
+    RETURNED = "returned", _("returned")
+    APPROVED = "approved", _("approved")
+
+
+class EvaluationQuerySet(models.QuerySet):
+    def for_cycle(self, cycle: Cycle) -> EvaluationQuerySet:
+        return self.filter(cycle=cycle)
+
+    def with_related(self) -> EvaluationQuerySet:
+        return self.select_related(
+            "cycle", "zone__province", "zone__batch", "reviewer", "submitted_by", "approved_by"
+        )
+
+    def assigned_to(self, user) -> EvaluationQuerySet:
+        return self.filter(reviewer=user)
+
+    def status_counts(self) -> dict[str, int]:
+        """How many evaluations are in each status, in one query."""
+        counts = self.aggregate(
+            **{status: Count("pk", filter=Q(status=status)) for status in EvaluationStatus.values}
+        )
+        return {status: counts[status] for status in EvaluationStatus.values}
+
+    def ranked(self) -> EvaluationQuerySet:
+        return self.filter(rank__isnull=False).order_by("rank", "zone__name_en")
+
+
+class Evaluation(models.Model):
+    """One zone's evaluation in one cycle."""
+
+    cycle = models.ForeignKey(
+        Cycle, on_delete=models.PROTECT, related_name="evaluations", verbose_name=_("cycle")
+    )
+    zone = models.ForeignKey(
+        Zone, on_delete=models.PROTECT, related_name="evaluations", verbose_name=_("zone")
+    )
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_evaluations",
+        verbose_name=_("reviewer"),
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=EvaluationStatus.choices,
+        default=EvaluationStatus.DRAFT,
+        db_index=True,
+    )
+    version = models.PositiveIntegerField(_("version"), default=1)
+    total = models.DecimalField(_("total"), max_digits=5, decimal_places=2, null=True, blank=True)
+    rank = models.PositiveIntegerField(_("rank"), null=True, blank=True)
+    grade = models.PositiveSmallIntegerField(
+        _("grade"), choices=Grade.choices, null=True, blank=True
+    )
+    last_edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("last edited by"),
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("submitted by"),
+    )
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approved by"),
+    )
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    return_reason = models.TextField(_("reason for return"), blank=True)
+
+    history = HistoricalRecords()
+    objects = EvaluationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["cycle", "zone__name_en"]
+        verbose_name = _("evaluation")
+        verbose_name_plural = _("evaluations")
+        constraints = [
+            models.UniqueConstraint(fields=["cycle", "zone"], name="unique_evaluation"),
+        ]
+        indexes = [models.Index(fields=["cycle", "status"]), models.Index(fields=["cycle", "rank"])]
+        permissions = [
+            ("enter_evaluation", _("Can enter scores of assigned evaluations")),
+            ("approve_evaluation", _("Can approve or return evaluations")),
+            ("assign_evaluation", _("Can assign evaluations to reviewers")),
+            ("import_scores", _("Can import scores")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.zone} – {self.cycle.year}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("evaluations:evaluation_detail", kwargs={"pk": self.pk})
+
+    @property
+    def is_editable(self) -> bool:
+        """Scores may change: the cycle is open and the evaluation is a draft or returned."""
+        return self.cycle.is_open and self.status in {
+            EvaluationStatus.DRAFT,
+            EvaluationStatus.RETURNED,
+        }
+
+
+class Score(models.Model):
+    """One indicator's value in one evaluation."""
+
+    evaluation = models.ForeignKey(
+        Evaluation, on_delete=models.CASCADE, related_name="scores", verbose_name=_("evaluation")
+    )
+    indicator = models.ForeignKey(
+        Indicator, on_delete=models.PROTECT, related_name="scores", verbose_name=_("indicator")
+    )
+    value = models.DecimalField(_("value"), max_digits=20, decimal_places=4, null=True, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("entered by"),
+    )
+    entered_at = models.DateTimeField(_("entered at"), null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["indicator__position", "indicator__code"]
+        verbose_name = _("score")
+        verbose_name_plural = _("scores")
+        constraints = [
+            models.UniqueConstraint(fields=["evaluation", "indicator"], name="unique_score"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator.code}: {self.value}"

@@ -20,15 +20,28 @@ ROLE_LABELS = {
 }
 
 _READ_REGISTER = ["registry.view_province", "registry.view_batch", "registry.view_zone"]
+_READ_CYCLES = ["evaluations.view_cycle", "evaluations.view_indicator"]
+_READ_EVALUATIONS = [*_READ_CYCLES, "evaluations.view_evaluation", "evaluations.view_score"]
 
 # "app_label.codename" for each role. Data migrations apply this (see grant_role_permissions);
 # a permission that does not exist yet is granted by the migration of the app that adds it.
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    VIEWER: [*_READ_REGISTER],
-    REVIEWER: [*_READ_REGISTER],
-    APPROVER: [*_READ_REGISTER],
+    VIEWER: [*_READ_REGISTER, *_READ_CYCLES],
+    REVIEWER: [*_READ_REGISTER, *_READ_EVALUATIONS, "evaluations.enter_evaluation"],
+    APPROVER: [*_READ_REGISTER, *_READ_EVALUATIONS, "evaluations.approve_evaluation"],
     ADMINISTRATOR: [
         *_READ_REGISTER,
+        *_READ_EVALUATIONS,
+        "evaluations.add_cycle",
+        "evaluations.change_cycle",
+        "evaluations.open_cycle",
+        "evaluations.publish_cycle",
+        "evaluations.add_indicator",
+        "evaluations.change_indicator",
+        "evaluations.change_evaluation",
+        "evaluations.assign_evaluation",
+        "evaluations.import_scores",
+        "evaluations.change_score",
         "registry.add_province",
         "registry.change_province",
         "registry.add_batch",

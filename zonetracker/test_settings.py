@@ -16,3 +16,12 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 LOGGING = {"version": 1, "disable_existing_loggers": False}
+
+# A file rather than memory for SQLite, so that tests exercise WAL and IMMEDIATE transactions
+# with real concurrent connections, as the app runs.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    import tempfile
+
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.path.join(tempfile.gettempdir(), f"zonetracker-test-{os.getpid()}.sqlite3")
+    }

@@ -1,0 +1,364 @@
+"""State changes of cycles and evaluations: open, assign, save, submit, approve, return.
+
+Views, the admin and management commands call these functions; none of them re-implements a
+rule. Each takes keyword arguments, checks who may do it, and raises ``PermissionDenied`` or
+``ValidationError`` without changing anything when the change is not allowed.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history
+
+from evaluations.models import (
+    Cycle,
+    CycleStatus,
+    Evaluation,
+    EvaluationStatus,
+    Indicator,
+    Score,
+)
+from registry.models import Zone
+from registry.roles import ADMINISTRATOR, APPROVER, REVIEWER, has_role
+
+# Fields of an indicator that a new cycle copies from the previous framework.
+_INDICATOR_FIELDS = [
+    "code",
+    "name_zh",
+    "name_en",
+    "help_zh",
+    "help_en",
+    "dimension",
+    "kind",
+    "weight",
+    "max_points",
+    "unit_zh",
+    "unit_en",
+    "min_value",
+    "max_value",
+    "higher_is_better",
+    "log_scale",
+    "position",
+]
+_POLICY_FIELDS = [
+    "grade1_size",
+    "grade2_threshold",
+    "grade3_threshold",
+    "failing_grade",
+    "exit_after",
+]
+
+
+@dataclass(frozen=True)
+class ScoreInput:
+    """What someone typed for one indicator: a value (None when left empty) and a note."""
+
+    value: Decimal | None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ScoreChange:
+    """A change to a score made by someone else while a user was editing."""
+
+    indicator: Indicator
+    value: Decimal | None
+    note: str
+    changed_by: str
+    changed_at: datetime.datetime
+
+
+class EditConflict(Exception):
+    """The evaluation changed since the editor loaded it; nothing was saved."""
+
+    def __init__(self, evaluation: Evaluation, changes: list[ScoreChange]) -> None:
+        super().__init__(
+            _("Someone else saved this evaluation while you were editing it. Nothing was saved.")
+        )
+        self.evaluation = evaluation
+        self.changes = changes
+
+
+# --- cycles -------------------------------------------------------------------------------
+
+
+def cycle_open(
+    *, year: int, cutoff: datetime.date | None = None, by: AbstractBaseUser | None = None
+) -> Cycle:
+    """Create the cycle of ``year`` and one evaluation per eligible zone.
+
+    The framework and policy are copied from the latest earlier cycle, or, for the first
+    cycle, from the default framework. Eligible zones were approved on or before the cut-off
+    (default: 31 December of the year before) and have not exited.
+    """
+    if by is not None and not has_role(by, ADMINISTRATOR):
+        raise PermissionDenied(_("Only Administrators may open a cycle."))
+    cutoff = cutoff or Cycle.default_cutoff(year)
+    with transaction.atomic():
+        if Cycle.objects.filter(year=year).exists():
+            raise ValidationError(_("The cycle of %(year)s already exists.") % {"year": year})
+        previous = Cycle.objects.filter(year__lt=year).order_by("-year").first()
+        source = (
+            previous.indicators.in_order()
+            if previous
+            else Indicator.objects.default_framework().in_order()
+        )
+        indicators = list(source)
+        if not indicators:
+            raise ValidationError(
+                _("There is no indicator framework to copy: run load_framework first.")
+            )
+        policy = {name: getattr(previous, name) for name in _POLICY_FIELDS} if previous else {}
+        cycle = Cycle(year=year, cutoff=cutoff, status=CycleStatus.OPEN, **policy)
+        cycle.full_clean()
+        cycle.save()
+        bulk_create_with_history(
+            [
+                Indicator(cycle=cycle, **{name: getattr(i, name) for name in _INDICATOR_FIELDS})
+                for i in indicators
+            ],
+            Indicator,
+            default_user=by,
+        )
+        zones = Zone.objects.approved_by(cutoff).not_exited().order_by("pk")
+        bulk_create_with_history(
+            [Evaluation(cycle=cycle, zone=zone) for zone in zones.only("pk")],
+            Evaluation,
+            batch_size=1000,
+            default_user=by,
+        )
+    return cycle
+
+
+# --- assignment ---------------------------------------------------------------------------
+
+
+def evaluation_assign(
+    *, evaluations: QuerySet[Evaluation], reviewer: AbstractBaseUser | None, by: AbstractBaseUser
+) -> int:
+    """Assign evaluations to a reviewer (or unassign them with None); returns how many."""
+    if not has_role(by, ADMINISTRATOR):
+        raise PermissionDenied(_("Only Administrators may assign evaluations."))
+    if reviewer is not None and not has_role(reviewer, REVIEWER):
+        raise ValidationError(_("%(user)s is not a reviewer.") % {"user": reviewer.get_username()})
+    with transaction.atomic():
+        chosen = list(evaluations.select_related("cycle").select_for_update())
+        published = [e for e in chosen if e.cycle.is_published]
+        if published:
+            raise ValidationError(_("Evaluations of a published cycle cannot be reassigned."))
+        for evaluation in chosen:
+            # Assignment changes no score, so it does not move the version an editor holds.
+            evaluation.reviewer = reviewer
+            evaluation._history_user = by
+            evaluation.save(update_fields=["reviewer"])
+    return len(chosen)
+
+
+# --- entry --------------------------------------------------------------------------------
+
+
+def can_edit(user: AbstractBaseUser, evaluation: Evaluation) -> bool:
+    """The assigned reviewer, or an Administrator, while the evaluation is editable."""
+    if not user.is_authenticated or not evaluation.is_editable:
+        return False
+    if has_role(user, ADMINISTRATOR):
+        return True
+    return has_role(user, REVIEWER) and evaluation.reviewer_id == user.pk
+
+
+def editors_of(evaluation: Evaluation) -> set[int]:
+    """Everyone who entered a score or last edited or submitted the evaluation."""
+    editors = set(
+        Score.objects.filter(evaluation=evaluation, entered_by__isnull=False).values_list(
+            "entered_by", flat=True
+        )
+    )
+    editors |= {evaluation.last_edited_by_id, evaluation.submitted_by_id}
+    editors.discard(None)
+    return editors
+
+
+def can_approve(user: AbstractBaseUser, evaluation: Evaluation) -> bool:
+    """An Approver who neither entered nor last edited it may approve a submitted evaluation."""
+    return (
+        user.is_authenticated
+        and has_role(user, APPROVER)
+        and evaluation.status == EvaluationStatus.SUBMITTED
+        and evaluation.cycle.status in {CycleStatus.OPEN, CycleStatus.IN_REVIEW}
+        and user.pk not in editors_of(evaluation)
+    )
+
+
+def _changes_since(evaluation: Evaluation, version: int) -> list[ScoreChange]:
+    """Score changes recorded after the evaluation reached ``version``."""
+    seen = evaluation.history.filter(version=version).order_by("history_date").last()
+    records = Score.history.filter(evaluation_id=evaluation.pk).select_related("history_user")
+    if seen is not None:
+        records = records.filter(history_date__gt=seen.history_date)
+    indicators = {i.pk: i for i in evaluation.cycle.indicators.all()}
+    return [
+        ScoreChange(
+            indicator=indicators[record.indicator_id],
+            value=record.value,
+            note=record.note,
+            changed_by=record.history_user.get_username() if record.history_user else "",
+            changed_at=record.history_date,
+        )
+        for record in records.order_by("history_date")
+        if record.indicator_id in indicators
+    ]
+
+
+def _claim_version(evaluation: Evaluation, version: int) -> None:
+    """Move the evaluation to the next version, or raise EditConflict if someone else did.
+
+    The check and the increment are one UPDATE, so on both databases only one of two
+    concurrent savers wins; the loser gets the changes made meanwhile.
+    """
+    claimed = Evaluation.objects.filter(pk=evaluation.pk, version=version).update(
+        version=F("version") + 1
+    )
+    if not claimed:
+        current = Evaluation.objects.select_related("cycle").get(pk=evaluation.pk)
+        raise EditConflict(current, _changes_since(current, version))
+    evaluation.version = version + 1
+
+
+def evaluation_save(
+    *,
+    evaluation: Evaluation,
+    by: AbstractBaseUser,
+    scores: Mapping[int, ScoreInput],
+    version: int,
+) -> Evaluation:
+    """Save scores (keyed by indicator id) as a draft.
+
+    Empty values are allowed in a draft; invalid ones are not. ``version`` is the version the
+    editor loaded: if the evaluation has moved on since, EditConflict is raised and nothing
+    is written.
+    """
+    if not can_edit(by, evaluation):
+        raise PermissionDenied(_("You may not edit this evaluation."))
+    indicators = {i.pk: i for i in evaluation.cycle.indicators.all()}
+    unknown = set(scores) - set(indicators)
+    if unknown:
+        raise ValidationError(_("Unknown indicator for this cycle."))
+    errors: dict[str, list[str]] = {}
+    for indicator_id, entry in scores.items():
+        if entry.value is None:
+            continue
+        try:
+            indicators[indicator_id].validate_value(entry.value)
+        except ValidationError as error:
+            errors[indicators[indicator_id].code] = error.messages
+    if errors:
+        raise ValidationError(errors)
+
+    now = timezone.now()
+    with transaction.atomic():
+        _claim_version(evaluation, version)
+        existing = {s.indicator_id: s for s in evaluation.scores.all()}
+        for indicator_id, entry in scores.items():
+            score = existing.get(indicator_id)
+            if score is None:
+                if entry.value is None and not entry.note:
+                    continue
+                score = Score(evaluation=evaluation, indicator_id=indicator_id)
+            elif score.value == entry.value and score.note == entry.note:
+                continue
+            score.value = entry.value
+            score.note = entry.note
+            score.entered_by = by
+            score.entered_at = now
+            score._history_user = by
+            score.save()
+        evaluation.last_edited_by = by
+        evaluation._history_user = by
+        evaluation.save(update_fields=["version", "last_edited_by"])
+    return evaluation
+
+
+def missing_indicators(evaluation: Evaluation) -> list[Indicator]:
+    """The cycle's indicators that have no value in this evaluation."""
+    present = set(
+        evaluation.scores.filter(value__isnull=False).values_list("indicator_id", flat=True)
+    )
+    return [i for i in evaluation.cycle.indicators.in_order() if i.pk not in present]
+
+
+def evaluation_submit(
+    *, evaluation: Evaluation, by: AbstractBaseUser, version: int | None = None
+) -> Evaluation:
+    """Hand a complete evaluation to the approvers."""
+    if not can_edit(by, evaluation):
+        raise PermissionDenied(_("You may not submit this evaluation."))
+    missing = missing_indicators(evaluation)
+    if missing:
+        raise ValidationError(
+            _("Every indicator needs a value before submitting; missing: %(codes)s.")
+            % {"codes": ", ".join(i.code for i in missing)}
+        )
+    with transaction.atomic():
+        _claim_version(evaluation, evaluation.version if version is None else version)
+        evaluation.status = EvaluationStatus.SUBMITTED
+        evaluation.submitted_by = by
+        evaluation.submitted_at = timezone.now()
+        evaluation.return_reason = ""
+        evaluation._history_user = by
+        evaluation.save(
+            update_fields=["version", "status", "submitted_by", "submitted_at", "return_reason"]
+        )
+    return evaluation
+
+
+def evaluation_approve(
+    *, evaluation: Evaluation, by: AbstractBaseUser, version: int | None = None
+) -> Evaluation:
+    """Approve a submitted evaluation (four eyes: never one the approver entered)."""
+    if not can_approve(by, evaluation):
+        if has_role(by, APPROVER) and by.pk in editors_of(evaluation):
+            raise PermissionDenied(_("You cannot approve an evaluation you entered or edited."))
+        if evaluation.status != EvaluationStatus.SUBMITTED:
+            raise ValidationError(_("Only a submitted evaluation can be approved."))
+        raise PermissionDenied(_("You may not approve this evaluation."))
+    with transaction.atomic():
+        _claim_version(evaluation, evaluation.version if version is None else version)
+        evaluation.status = EvaluationStatus.APPROVED
+        evaluation.approved_by = by
+        evaluation.approved_at = timezone.now()
+        evaluation._history_user = by
+        evaluation.save(update_fields=["version", "status", "approved_by", "approved_at"])
+    return evaluation
+
+
+def evaluation_return(
+    *, evaluation: Evaluation, by: AbstractBaseUser, reason: str, version: int | None = None
+) -> Evaluation:
+    """Send a submitted evaluation back to its reviewer with a reason."""
+    reason = (reason or "").strip()
+    if not (
+        has_role(by, APPROVER)
+        and evaluation.cycle.status in {CycleStatus.OPEN, CycleStatus.IN_REVIEW}
+    ):
+        raise PermissionDenied(_("You may not return this evaluation."))
+    if evaluation.status != EvaluationStatus.SUBMITTED:
+        raise ValidationError(_("Only a submitted evaluation can be returned."))
+    if not reason:
+        raise ValidationError({"reason": _("Say why the evaluation is returned.")})
+    with transaction.atomic():
+        _claim_version(evaluation, evaluation.version if version is None else version)
+        evaluation.status = EvaluationStatus.RETURNED
+        evaluation.return_reason = reason
+        evaluation._history_user = by
+        evaluation.save(update_fields=["version", "status", "return_reason"])
+    return evaluation
