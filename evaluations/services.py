@@ -219,7 +219,7 @@ def _changes_since(evaluation: Evaluation, version: int) -> list[ScoreChange]:
     ]
 
 
-def _claim_version(evaluation: Evaluation, version: int) -> None:
+def claim_version(evaluation: Evaluation, version: int) -> None:
     """Move the evaluation to the next version, or raise EditConflict if someone else did.
 
     The check and the increment are one UPDATE, so on both databases only one of two
@@ -266,7 +266,7 @@ def evaluation_save(
 
     now = timezone.now()
     with transaction.atomic():
-        _claim_version(evaluation, version)
+        claim_version(evaluation, version)
         existing = {s.indicator_id: s for s in evaluation.scores.all()}
         for indicator_id, entry in scores.items():
             score = existing.get(indicator_id)
@@ -309,7 +309,7 @@ def evaluation_submit(
             % {"codes": ", ".join(i.code for i in missing)}
         )
     with transaction.atomic():
-        _claim_version(evaluation, evaluation.version if version is None else version)
+        claim_version(evaluation, evaluation.version if version is None else version)
         evaluation.status = EvaluationStatus.SUBMITTED
         evaluation.submitted_by = by
         evaluation.submitted_at = timezone.now()
@@ -332,7 +332,7 @@ def evaluation_approve(
             raise ValidationError(_("Only a submitted evaluation can be approved."))
         raise PermissionDenied(_("You may not approve this evaluation."))
     with transaction.atomic():
-        _claim_version(evaluation, evaluation.version if version is None else version)
+        claim_version(evaluation, evaluation.version if version is None else version)
         evaluation.status = EvaluationStatus.APPROVED
         evaluation.approved_by = by
         evaluation.approved_at = timezone.now()
@@ -356,7 +356,7 @@ def evaluation_return(
     if not reason:
         raise ValidationError({"reason": _("Say why the evaluation is returned.")})
     with transaction.atomic():
-        _claim_version(evaluation, evaluation.version if version is None else version)
+        claim_version(evaluation, evaluation.version if version is None else version)
         evaluation.status = EvaluationStatus.RETURNED
         evaluation.return_reason = reason
         evaluation._history_user = by

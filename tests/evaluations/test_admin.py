@@ -1,0 +1,140 @@
+"""Administrators' tools for cycles and evaluations in the admin."""
+
+import pytest
+from django.urls import reverse
+
+from evaluations.models import CycleStatus, Evaluation, Indicator
+from tests.factories import PASSWORD
+
+
+# The score inline is read-only, but its management form is still posted.
+INLINE = {"scores-TOTAL_FORMS": "0", "scores-INITIAL_FORMS": "0"}
+
+
+@pytest.fixture
+def admin_client_alice(client, alice):
+    client.login(username="alice", password=PASSWORD)
+    return client
+
+
+def test_an_administrator_assigns_many_evaluations_at_once(admin_client_alice, cycle, carol):
+    url = reverse("admin:evaluations_evaluation_changelist")
+    ids = list(cycle.evaluations.values_list("pk", flat=True))
+    confirm = admin_client_alice.post(
+        url, {"action": "assign_to_reviewer", "_selected_action": ids}
+    )
+    assert confirm.status_code == 200
+    assert b"carol" in confirm.content
+    done = admin_client_alice.post(
+        url,
+        {
+            "action": "assign_to_reviewer",
+            "_selected_action": ids,
+            "reviewer": carol.pk,
+            "apply": "1",
+        },
+    )
+    assert done.status_code == 302
+    assert set(cycle.evaluations.values_list("reviewer__username", flat=True)) == {"carol"}
+
+
+def test_approvers_have_no_assign_action(client, bob, cycle, carol):
+    bob.is_staff = True
+    bob.save()
+    client.login(username="bob", password=PASSWORD)
+    url = reverse("admin:evaluations_evaluation_changelist")
+    response = client.post(
+        url,
+        {
+            "action": "assign_to_reviewer",
+            "_selected_action": [e.pk for e in cycle.evaluations.all()],
+            "reviewer": carol.pk,
+            "apply": "1",
+        },
+    )
+    assert response.status_code == 403
+    assert not Evaluation.objects.filter(reviewer__isnull=False).exists()
+
+
+def test_a_stale_admin_save_is_refused_and_says_what_changed(admin_client_alice, cycle, carol):
+    from decimal import Decimal
+
+    from evaluations.services import ScoreInput, evaluation_save
+
+    evaluation = cycle.evaluations.first()
+    url = reverse("admin:evaluations_evaluation_change", args=[evaluation.pk])
+    loaded_version = evaluation.version
+    evaluation.reviewer = carol
+    evaluation.save()
+    p1 = cycle.indicators.get(code="P1")
+    evaluation_save(
+        evaluation=evaluation,
+        by=carol,
+        scores={p1.pk: ScoreInput(Decimal("6"))},
+        version=loaded_version,
+    )
+    response = admin_client_alice.post(
+        url, {"reviewer": "", "seen_version": loaded_version, "_save": "Save", **INLINE}
+    )
+    assert response.status_code == 200
+    assert "Someone else saved this evaluation" in response.content.decode()
+    assert "P1 is now 6" in response.content.decode()
+    evaluation.refresh_from_db()
+    assert evaluation.reviewer == carol
+
+
+def test_a_current_admin_save_goes_through_and_moves_the_version(admin_client_alice, cycle, carol):
+    evaluation = cycle.evaluations.first()
+    url = reverse("admin:evaluations_evaluation_change", args=[evaluation.pk])
+    response = admin_client_alice.post(
+        url,
+        {"reviewer": carol.pk, "seen_version": evaluation.version, "_save": "Save", **INLINE},
+    )
+    assert response.status_code == 302
+    evaluation.refresh_from_db()
+    assert (evaluation.reviewer, evaluation.version) == (carol, 2)
+    assert evaluation.history.first().history_user.username == "alice"
+
+
+def test_a_published_cycles_policy_and_weights_are_frozen(admin_client_alice, cycle):
+    cycle.status = CycleStatus.PUBLISHED
+    cycle.save()
+    response = admin_client_alice.post(
+        reverse("admin:evaluations_cycle_change", args=[cycle.pk]),
+        {"grade1_size": 3},
+    )
+    cycle.refresh_from_db()
+    assert cycle.grade1_size == 10
+    assert response.status_code in {302, 403, 200}
+    indicator = cycle.indicators.get(code="R1")
+    response = admin_client_alice.post(
+        reverse("admin:evaluations_indicator_change", args=[indicator.pk]), {"weight": "99"}
+    )
+    assert response.status_code == 403
+    assert Indicator.objects.get(pk=indicator.pk).weight == indicator.weight
+
+
+def test_an_open_cycles_weights_are_editable_by_administrators(admin_client_alice, cycle):
+    indicator = cycle.indicators.get(code="R1")
+    response = admin_client_alice.get(
+        reverse("admin:evaluations_indicator_change", args=[indicator.pk])
+    )
+    assert response.status_code == 200
+    assert b'name="weight"' in response.content
+
+
+def test_history_cannot_be_reverted_through_the_admin(admin_client_alice, cycle):
+    evaluation = cycle.evaluations.first()
+    record = evaluation.history.first()
+    url = reverse(
+        "admin:evaluations_evaluation_simple_history", args=[evaluation.pk, record.history_id]
+    )
+    assert admin_client_alice.post(url, {}).status_code == 403
+
+
+def test_the_evaluation_changelist_has_a_bounded_number_of_queries(
+    admin_client_alice, cycle, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(20):
+        response = admin_client_alice.get(reverse("admin:evaluations_evaluation_changelist"))
+    assert response.status_code == 200
