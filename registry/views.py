@@ -1,30 +1,166 @@
-"""Pages of the register."""
+"""Pages of the register: the home page, the zones, one zone, the batches."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext_lazy as _
 
-from registry.models import Batch, Zone
+from registry.filters import ZoneFilter, ZoneOrder
+from registry.models import Batch, Zone, ZoneStatus
+
+if TYPE_CHECKING:
+    # simple-history builds this model at run time; the name is for the type hints alone.
+    from registry.models import HistoricalZone
+
+ZONES_PER_PAGE = 50
+
+# The register's columns with their headers, in the order they are shown; those on
+# ZoneOrder's whitelist are sortable.
+ZONE_COLUMNS = [
+    ("name", _("Zone")),
+    ("province", _("Province")),
+    ("region", _("Region")),
+    ("batch", _("Batch")),
+    ("kind", _("Kind")),
+    ("status", _("Status")),
+]
+
+
+@dataclass(frozen=True)
+class ColumnHeader:
+    """A header of the register table: its label, and where a click on it leads."""
+
+    label: str
+    order_param: str  # empty for a column that cannot be sorted
+    aria_sort: str  # "ascending" or "descending" on the sorted column, empty elsewhere
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """One line of a zone's status timeline."""
+
+    recorded_at: datetime.datetime
+    status: str
+    status_label: str
+    effective_on: datetime.date | None
+    changed_by: AbstractBaseUser | None
+    added: bool
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html")
+    status_counts = Zone.objects.status_counts()
+    statuses = [(status, label, status_counts[status]) for status, label in ZoneStatus.choices]
+    return render(
+        request,
+        "home.html",
+        {
+            "statuses": statuses,
+            "zone_count": sum(status_counts.values()),
+            "batch_count": Batch.objects.count(),
+        },
+    )
 
 
 @login_required
 def zone_list(request: HttpRequest) -> HttpResponse:
-    zones = Zone.objects.with_related()
-    return render(request, "registry/zone_list.html", {"zones": zones})
+    filterset = ZoneFilter(request.GET, queryset=Zone.objects.with_related())
+    order = ZoneOrder.parse(request.GET.get("order"))
+    # A filter that could not be read matches nothing: showing the unfiltered register under
+    # a filter the user believes applied would mislead more than an empty table with the error.
+    zones = order.apply(filterset.qs) if filterset.is_valid() else Zone.objects.none()
+    # get_page() turns a page number that is not a number into the first page and one past
+    # the end into the last page, so a stale or hand-edited link still shows zones.
+    page = Paginator(zones, ZONES_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "registry/zone_list.html",
+        {
+            "filterset": filterset,
+            "page_obj": page,
+            "columns": _column_headers(order),
+            "order": order,
+        },
+    )
 
 
 @login_required
 def zone_detail(request: HttpRequest, slug: str) -> HttpResponse:
     zone = get_object_or_404(Zone.objects.with_related(), slug=slug)
-    return render(request, "registry/zone_detail.html", {"zone": zone})
+    return render(
+        request,
+        "registry/zone_detail.html",
+        {"zone": zone, "timeline": _status_timeline(zone)},
+    )
 
 
 @login_required
 def batch_list(request: HttpRequest) -> HttpResponse:
-    batches = Batch.objects.with_zone_counts()
-    return render(request, "registry/batch_list.html", {"batches": batches})
+    batches = list(Batch.objects.with_zone_counts())
+    return render(
+        request,
+        "registry/batch_list.html",
+        {"batches": batches, "zone_total": sum(batch.zone_count for batch in batches)},
+    )
+
+
+def _column_headers(order: ZoneOrder) -> list[ColumnHeader]:
+    headers = []
+    for column, label in ZONE_COLUMNS:
+        if column not in ZoneOrder.COLUMNS:
+            headers.append(ColumnHeader(label, "", ""))
+            continue
+        aria_sort = ""
+        if column == order.column:
+            aria_sort = "descending" if order.descending else "ascending"
+        headers.append(ColumnHeader(label, order.toggled(column).param, aria_sort))
+    return headers
+
+
+def _status_timeline(zone: Zone) -> list[StatusChange]:
+    """The zone's entry into the register and each later change of status, oldest first.
+
+    Read from the zone's history in one query; records that changed other fields (a corrected
+    name, say) are left out, since the timeline tells the story of the status alone.
+    """
+    records: Iterable[HistoricalZone] = (
+        zone.history.order_by("history_date", "history_id")
+        .select_related("history_user")
+        .only(
+            "history_date",
+            "history_type",
+            "status",
+            "status_changed_on",
+            "history_user",
+        )
+    )
+    status_labels = dict(ZoneStatus.choices)
+    timeline: list[StatusChange] = []
+    previous: HistoricalZone | None = None
+    for record in records:
+        added = record.history_type == "+"
+        if added or previous is None or record.status != previous.status:
+            # The effective date is shown only where this record set it: a date carried over
+            # from an earlier change would wrongly date this one.
+            date_set = previous is None or record.status_changed_on != previous.status_changed_on
+            timeline.append(
+                StatusChange(
+                    recorded_at=record.history_date,
+                    status=record.status,
+                    status_label=status_labels.get(record.status, record.status),
+                    effective_on=record.status_changed_on if date_set else None,
+                    changed_by=record.history_user,
+                    added=added,
+                )
+            )
+        previous = record
+    return timeline

@@ -1,0 +1,117 @@
+"""Filters and sort orders of the zone register page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import django_filters
+from django import forms
+from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
+from django.utils.translation import gettext_lazy as _
+
+from registry.models import Batch, Province, Region, Zone, ZoneStatus, in_active_language
+
+
+class BatchChoiceField(forms.ModelChoiceField):
+    """Batches labelled with their year as well, which is how people remember them."""
+
+    def label_from_instance(self, obj: Batch) -> str:
+        return _("Batch %(number)s (%(year)s)") % {
+            "number": obj.number,
+            "year": obj.approved_on.year,
+        }
+
+
+class BatchChoiceFilter(django_filters.ModelChoiceFilter):
+    field_class = BatchChoiceField
+
+
+class ZoneFilter(django_filters.FilterSet):
+    """The register's filters; every choice list is read in one query."""
+
+    q = django_filters.CharFilter(
+        label=_("Name contains"), method="filter_name", max_length=100, strip=True
+    )
+    province = django_filters.ModelChoiceFilter(
+        label=_("Province"), queryset=Province.objects.all(), empty_label=_("All provinces")
+    )
+    region = django_filters.ChoiceFilter(
+        label=_("Region"),
+        field_name="province__region",
+        choices=Region.choices,
+        empty_label=_("All regions"),
+    )
+    batch = BatchChoiceFilter(
+        label=_("Batch"), queryset=Batch.objects.all(), empty_label=_("All batches")
+    )
+    status = django_filters.ChoiceFilter(
+        label=_("Status"), choices=ZoneStatus.choices, empty_label=_("Any status")
+    )
+
+    class Meta:
+        model = Zone
+        fields = ["q", "province", "region", "batch", "status"]
+
+    def filter_name(self, queryset: QuerySet[Zone], name: str, value: str) -> QuerySet[Zone]:
+        # Either language: people paste a Chinese name as often as they type an English one.
+        return queryset.filter(Q(name_zh__icontains=value) | Q(name_en__icontains=value))
+
+
+@dataclass(frozen=True)
+class ZoneOrder:
+    """A sort order of the register: a whitelisted column, ascending or descending.
+
+    Read from the ``order`` query parameter (``name``, ``-batch``, ...); anything not on the
+    whitelist falls back to the default, so a hand-edited URL never reaches the database.
+    """
+
+    column: str
+    descending: bool = False
+
+    COLUMNS = ("name", "province", "region", "batch", "status")
+    DEFAULT_COLUMN = "batch"
+
+    @classmethod
+    def parse(cls, raw: str | None) -> ZoneOrder:
+        raw = (raw or "").strip()
+        descending = raw.startswith("-")
+        column = raw.removeprefix("-")
+        if column not in cls.COLUMNS:
+            return cls(cls.DEFAULT_COLUMN)
+        return cls(column, descending)
+
+    @property
+    def param(self) -> str:
+        """The value of the ``order`` query parameter that selects this order."""
+        return f"-{self.column}" if self.descending else self.column
+
+    def toggled(self, column: str) -> ZoneOrder:
+        """The order a click on ``column``'s header asks for: reversed if it is the current one."""
+        if column == self.column:
+            return ZoneOrder(column, not self.descending)
+        return ZoneOrder(column)
+
+    def apply(self, zones: QuerySet[Zone]) -> QuerySet[Zone]:
+        # Names sort in the active language, as they are shown; the name also breaks ties so
+        # that pages are stable (names are unique).
+        name = F(in_active_language("name_zh", "name_en"))
+        keys: dict[str, F | Case] = {
+            "name": name,
+            "province": F(in_active_language("province__name_zh", "province__name_en")),
+            "region": F("province__region"),
+            "batch": F("batch__number"),
+            "status": _status_rank(),
+        }
+        key = keys[self.column]
+        ordering = key.desc() if self.descending else key.asc()
+        if self.column == "name":
+            return zones.order_by(ordering)
+        return zones.order_by(ordering, name.asc())
+
+
+def _status_rank() -> Case:
+    """Statuses in their life order (active, on notice, exited), not alphabetically."""
+    return Case(
+        *(When(status=value, then=Value(rank)) for rank, value in enumerate(ZoneStatus.values)),
+        output_field=IntegerField(),
+    )
