@@ -62,7 +62,7 @@ class ZoneOrder:
     """A sort order of the register: a whitelisted column, ascending or descending.
 
     Read from the ``order`` query parameter (``name``, ``-batch``, ...); anything not on the
-    whitelist falls back to the default, so a hand-edited URL never reaches the database.
+    whitelist falls back to the default, so a hand-edited URL can only pick among these columns.
     """
 
     column: str
@@ -98,9 +98,9 @@ class ZoneOrder:
         keys: dict[str, F | Case] = {
             "name": name,
             "province": F(in_active_language("province__name_zh", "province__name_en")),
-            "region": F("province__region"),
+            "region": _rank_in_choices("province__region", Region.values),
             "batch": F("batch__number"),
-            "status": _status_rank(),
+            "status": _rank_in_choices("status", ZoneStatus.values),
         }
         key = keys[self.column]
         ordering = key.desc() if self.descending else key.asc()
@@ -109,9 +109,13 @@ class ZoneOrder:
         return zones.order_by(ordering, name.asc())
 
 
-def _status_rank() -> Case:
-    """Statuses in their life order (active, on notice, exited), not alphabetically."""
+def _rank_in_choices(field: str, values: list[str]) -> Case:
+    """A choice's place in its declared order, to sort by instead of the alphabet.
+
+    Regions then follow the statistics bureau (east, central, west, northeast) and statuses a
+    zone's life (active, on notice, exited), in either language.
+    """
     return Case(
-        *(When(status=value, then=Value(rank)) for rank, value in enumerate(ZoneStatus.values)),
+        *(When(**{field: value}, then=Value(rank)) for rank, value in enumerate(values)),
         output_field=IntegerField(),
     )

@@ -272,6 +272,20 @@ def test_zone_list_sorts_by_the_column_asked_for(
     assert listed_names(response) == expected
 
 
+def test_zone_list_sorts_regions_in_the_statistics_bureaus_order(viewer_client: Client) -> None:
+    for region, name in [
+        (Region.NORTHEAST, "Harbin"),
+        (Region.WEST, "Xian"),
+        (Region.CENTRAL, "Wuhan"),
+        (Region.EAST, "Suzhou"),
+    ]:
+        make_zone(name_en=name, province=make_province(region=region))
+
+    response = viewer_client.get(ZONE_LIST, {"order": "region"})
+
+    assert listed_names(response) == ["Suzhou", "Wuhan", "Xian", "Harbin"]
+
+
 @pytest.mark.parametrize("order", ["slug", "-id", "province__name_en", "--name", ""])
 def test_zone_list_ignores_a_sort_not_on_its_whitelist(
     viewer_client: Client, zones, order: str
