@@ -28,6 +28,7 @@ install-dev: $(VENV)/.installed-dev
 run: install
 	$(DEV_ENV) $(PY) manage.py migrate --noinput
 	$(DEV_ENV) $(PY) manage.py load_register
+	$(DEV_ENV) $(PY) manage.py load_framework
 	$(DEV_ENV) $(PY) manage.py create_demo_accounts
 	$(DEV_ENV) $(PY) manage.py runserver $(HOST)
 
