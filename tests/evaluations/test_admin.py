@@ -6,7 +6,6 @@ from django.urls import reverse
 from evaluations.models import CycleStatus, Evaluation, Indicator
 from tests.factories import PASSWORD
 
-
 # The score inline is read-only, but its management form is still posted.
 INLINE = {"scores-TOTAL_FORMS": "0", "scores-INITIAL_FORMS": "0"}
 
