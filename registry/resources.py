@@ -1,0 +1,650 @@
+"""The batch file of zones (DESIGN §5): one django-import-export resource for import and export.
+
+The admin's import and export pages, ``manage.py import_zones`` and ``manage.py load_register``
+all go through ``ZoneResource``; ``zones_import()`` is the one call the commands make.
+
+Rules of the format, and the decisions taken where DESIGN leaves room:
+
+- The zone is matched on ``name_zh``; ``name_en``, ``province`` and ``kind`` are updated.
+- A zone never moves to another batch. A batch that does not exist yet is created from the
+  file; one that exists must agree with the file on its approval date and document number.
+  An empty ``document_no`` means "not stated" and agrees with anything; a stated number
+  must equal the stored one, and a batch stored without one is not filled in by an import
+  (batches are not edited by imports; set it in the admin).
+- An empty ``kind`` likewise means "not stated": it leaves an existing zone's kind alone.
+- All or nothing: every row is checked (each value, then the rows against each other and
+  against the register) before anything is written, every problem is reported with its row
+  and column, and any problem rolls the whole import back, whoever calls the resource.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import tablib
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from import_export import resources, widgets
+from import_export.fields import Field
+from import_export.instance_loaders import CachedInstanceLoader
+from import_export.results import Result
+
+from registry.importing import (
+    COLUMN_NAMES,
+    BatchDataset,
+    BatchFileError,
+    ImportSummary,
+    dataset_from_rows,
+    escape_formula,
+    read_batch_file,
+    summarise_result,
+)
+from registry.models import Batch, Province, Zone, ZoneKind
+
+# PositiveSmallIntegerField's upper bound on every database Django supports.
+MAX_BATCH_NUMBER = 32767
+
+# --- values --------------------------------------------------------------------------------------
+
+
+def parse_batch_number(value: object) -> int:
+    """A batch number: a whole number from 1. Raises ``ValueError`` with the reason."""
+    text = "" if value is None else str(value).strip()
+    if not text:
+        raise ValueError(_("The batch number is missing."))
+    # Only ASCII digits: int() would also take "１", "+1" or "1_0".
+    if not re.fullmatch(r"[0-9]+", text) or int(text) < 1:
+        raise ValueError(
+            _("“%(value)s” is not a batch number; batches are numbered 1, 2, 3 and so on.")
+            % {"value": text}
+        )
+    if int(text) > MAX_BATCH_NUMBER:
+        raise ValueError(_("Batch number %(value)s is too large.") % {"value": text})
+    return int(text)
+
+
+_DATE_DASHED = re.compile(
+    r"(?P<year>[0-9]{4})(?P<sep>[-/])(?P<month>[0-9]{1,2})(?P=sep)(?P<day>[0-9]{1,2})"
+)
+_DATE_CHINESE = re.compile(
+    r"(?P<year>[0-9]{4})\s*年\s*(?P<month>[0-9]{1,2})\s*月\s*(?P<day>[0-9]{1,2})\s*日"
+)
+_DATE_AMBIGUOUS = re.compile(r"[0-9]{1,2}[-/.][0-9]{1,2}[-/.][0-9]{2,4}")
+
+
+def parse_approval_date(value: object) -> datetime.date:
+    """A date written YYYY-MM-DD, YYYY/MM/DD or YYYY年M月D日, or a spreadsheet date cell.
+
+    Day-first or month-first forms such as 01/02/2025 are refused rather than guessed.
+    """
+    if isinstance(value, datetime.datetime):
+        if value.time() != datetime.time(0):
+            raise ValueError(
+                _("“%(value)s” has a time of day; give the date only.")
+                % {"value": value.isoformat(sep=" ")}
+            )
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    text = "" if value is None else str(value).strip()
+    if not text:
+        raise ValueError(_("The approval date is missing."))
+    match = _DATE_DASHED.fullmatch(text) or _DATE_CHINESE.fullmatch(text)
+    if match is None:
+        if _DATE_AMBIGUOUS.fullmatch(text):
+            raise ValueError(
+                _(
+                    "“%(value)s” is ambiguous: day and month could be either way round. "
+                    "Write dates as YYYY-MM-DD."
+                )
+                % {"value": text}
+            )
+        raise ValueError(
+            _("“%(value)s” is not a date; write YYYY-MM-DD, YYYY/MM/DD or YYYY年M月D日.")
+            % {"value": text}
+        )
+    try:
+        return datetime.date(int(match["year"]), int(match["month"]), int(match["day"]))
+    except ValueError:
+        raise ValueError(_("“%(value)s” is not a real date.") % {"value": text}) from None
+
+
+def _kind_key(text: str) -> str:
+    return " ".join(re.split(r"[\s_\-]+", text.strip().casefold()))
+
+
+_KINDS = {_kind_key(kind.value): kind.value for kind in ZoneKind}
+
+
+def parse_kind(value: object) -> str:
+    """A zone kind (city, prefecture, county-level city, new area, region), or "" if blank."""
+    text = "" if value is None else str(value).strip()
+    if not text:
+        return ""
+    kind = _KINDS.get(_kind_key(text))
+    if kind is None:
+        raise ValueError(
+            _("Unknown kind “%(value)s”; use one of: %(kinds)s.")
+            % {"value": text, "kinds": ", ".join(ZoneKind.values)}
+        )
+    return kind
+
+
+_ZH_SUFFIX = re.compile(r"(?:壮族|回族|维吾尔)?自治区$|省$|市$")
+_EN_SUFFIX = re.compile(
+    r"\s+(?:(?:zhuang|hui|uyghur|uygur|uighur)\s+)?autonomous\s+region$"
+    r"|\s+province$|\s+municipality$|\s+city$"
+)
+# Other names in current use, by GB/T 2260 code.
+_PROVINCE_ALIASES = {"xizang": "54", "nei mongol": "15", "inner mongolia": "15"}
+
+
+def _province_key(text: str) -> str:
+    key = " ".join(text.split()).casefold()
+    if re.fullmatch(r"[0-9]{2}(?:0000)?", key):
+        return key[:2]
+    key = _ZH_SUFFIX.sub("", key) if re.search(r"[\u4e00-\u9fff]", key) else key
+    return _EN_SUFFIX.sub("", key)
+
+
+class ProvinceLookup:
+    """Provinces by code, Chinese or English name, with or without 省/市/自治区 and the like.
+
+    Built with one query and then asked once per row, instead of one query per row.
+    """
+
+    def __init__(self, provinces: Iterable[Province]) -> None:
+        self._by_key: dict[str, Province | None] = {}
+        by_code: dict[str, Province] = {}
+        for province in provinces:
+            by_code[province.code] = province
+            for key in {
+                province.code,
+                _province_key(province.name_zh),
+                _province_key(province.name_en),
+            }:
+                # Two provinces sharing a key make that key useless rather than a guess.
+                known = self._by_key.get(key, province)
+                self._by_key[key] = province if known == province else None
+        for alias, code in _PROVINCE_ALIASES.items():
+            if code in by_code:
+                self._by_key.setdefault(alias, by_code[code])
+
+    @classmethod
+    def from_database(cls) -> ProvinceLookup:
+        return cls(Province.objects.all())
+
+    def resolve(self, value: object) -> Province:
+        text = "" if value is None else str(value).strip()
+        if not text:
+            raise ValueError(_("The province is missing."))
+        province = self._by_key.get(_province_key(text))
+        if province is None:
+            raise ValueError(
+                _(
+                    "Unknown province “%(value)s”; give its code (such as 33), "
+                    "or its Chinese or English name."
+                )
+                % {"value": text}
+            )
+        return province
+
+
+# --- widgets -------------------------------------------------------------------------------------
+# On import a widget raises ValueError for a bad value, which django-import-export reports as a
+# validation error of that column; any other exception would be shown as a traceback.
+
+
+class TextWidget(widgets.CharWidget):
+    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> str:
+        return "" if value is None else str(value).strip()
+
+
+class BatchWidget(widgets.Widget):
+    """The zone's batch, written as its number."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        # Filled by ZoneResource.before_import with the file's batches, new ones included.
+        self.batches: dict[int, Batch] = {}
+
+    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> Batch:
+        number = parse_batch_number(value)
+        batch = self.batches.get(number) or Batch.objects.filter(number=number).first()
+        if batch is None:
+            raise ValueError(_("Batch %(number)s does not exist.") % {"number": number})
+        return batch
+
+    def render(self, value: Batch | None, obj: Any = None, **kwargs: Any) -> int | str:
+        if value is None:
+            return ""
+        return value.number if kwargs.get("force_native_type") else str(value.number)
+
+
+class ApprovalDateWidget(widgets.Widget):
+    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> datetime.date:
+        return parse_approval_date(value)
+
+    def render(
+        self, value: datetime.date | None, obj: Any = None, **kwargs: Any
+    ) -> datetime.date | str:
+        if value is None:
+            return ""
+        return value if kwargs.get("force_native_type") else value.isoformat()
+
+
+class ProvinceWidget(widgets.Widget):
+    """The zone's province; exported as its Chinese name, as in fixtures/zones.csv."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lookup: ProvinceLookup | None = None
+
+    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> Province:
+        if self.lookup is None:
+            self.lookup = ProvinceLookup.from_database()
+        return self.lookup.resolve(value)
+
+    def render(self, value: Province | None, obj: Any = None, **kwargs: Any) -> str:
+        return "" if value is None else value.name_zh
+
+
+class KindWidget(widgets.Widget):
+    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> str | None:
+        # None for a blank cell: with saves_null_values=False the zone keeps its kind.
+        return parse_kind(value) or None
+
+    def render(self, value: str | None, obj: Any = None, **kwargs: Any) -> str:
+        return value or ""
+
+
+# --- checking a whole file ---------------------------------------------------------------------
+
+
+@dataclass
+class _Row:
+    index: int  # django-import-export's row number: 1 for the first data row
+    number: int  # the spreadsheet row
+    batch: int | None
+    approved_on: datetime.date | None
+    document_no: str
+    name_zh: str
+    name_en: str
+
+
+@dataclass
+class _NewBatch:
+    number: int
+    approved_on: datetime.date
+    approved_on_row: int
+    document_no: str = ""
+    document_no_row: int = 0
+
+
+class _FileCheck:
+    """Every problem of every row, found before anything is written.
+
+    Values are checked one by one, then rows against each other (a zone twice, an English
+    name twice, rows of a new batch that disagree) and against the register (a batch that
+    disagrees, a zone in another batch, an English name taken by another zone), with a
+    fixed number of queries whatever the file's length.
+    """
+
+    def __init__(self, dataset: BatchDataset, provinces: ProvinceLookup) -> None:
+        self.dataset = dataset
+        self.provinces = provinces
+        self.problems: dict[int, dict[str, list[str]]] = {}
+        self.rows: list[_Row] = []
+        self.stored_batches: dict[int, Batch] = {}
+        self.new_batches: dict[int, _NewBatch] = {}
+
+    def run(self) -> None:
+        for index, values in enumerate(self.dataset.dict, start=1):
+            self.rows.append(self._check_values(index, values))
+        numbers = {row.batch for row in self.rows if row.batch is not None}
+        self.stored_batches = {b.number: b for b in Batch.objects.filter(number__in=numbers)}
+        self._check_duplicates()
+        self._check_batches()
+        self._check_register()
+
+    def add(self, row: _Row | int, column: str, message: str) -> None:
+        index = row if isinstance(row, int) else row.index
+        self.problems.setdefault(index, {}).setdefault(column, []).append(message)
+
+    def _check_values(self, index: int, values: dict[str, Any]) -> _Row:
+        def parsed(column: str, parse):
+            try:
+                return parse(values.get(column))
+            except ValueError as error:
+                self.add(index, column, str(error))
+                return None
+
+        row = _Row(
+            index=index,
+            number=self.dataset.row_numbers[index - 1],
+            batch=parsed("batch", parse_batch_number),
+            approved_on=parsed("approved_on", parse_approval_date),
+            document_no=str(values.get("document_no") or ""),
+            name_zh=str(values.get("name_zh") or ""),
+            name_en=str(values.get("name_en") or ""),
+        )
+        parsed("province", self.provinces.resolve)
+        if "kind" in values:
+            parsed("kind", parse_kind)
+        for column, model, field_name in (
+            ("name_zh", Zone, "name_zh"),
+            ("name_en", Zone, "name_en"),
+            ("document_no", Batch, "document_no"),
+        ):
+            text = getattr(row, column)
+            if not text and column != "document_no":
+                self.add(index, column, _("The name is missing."))
+            limit = model._meta.get_field(field_name).max_length
+            # Checked here because SQLite would store a longer text that PostgreSQL refuses.
+            if len(text) > limit:
+                self.add(
+                    index,
+                    column,
+                    _("“%(value)s” has %(length)s characters; at most %(limit)s are allowed.")
+                    % {"value": text, "length": len(text), "limit": limit},
+                )
+        return row
+
+    def _check_duplicates(self) -> None:
+        first_zh: dict[str, _Row] = {}
+        first_en: dict[str, _Row] = {}
+        for row in self.rows:
+            if row.name_zh in first_zh:
+                self.add(
+                    row,
+                    "name_zh",
+                    _("“%(name)s” is also on row %(row)s; a zone may appear only once.")
+                    % {"name": row.name_zh, "row": first_zh[row.name_zh].number},
+                )
+            elif row.name_zh:
+                first_zh[row.name_zh] = row
+            if row.name_en in first_en and first_en[row.name_en].name_zh != row.name_zh:
+                self.add(
+                    row,
+                    "name_en",
+                    _("“%(name)s” is also the English name of %(other)s on row %(row)s.")
+                    % {
+                        "name": row.name_en,
+                        "other": first_en[row.name_en].name_zh,
+                        "row": first_en[row.name_en].number,
+                    },
+                )
+            elif row.name_en:
+                first_en.setdefault(row.name_en, row)
+
+    def _check_batches(self) -> None:
+        for row in self.rows:
+            if row.batch is None:
+                continue
+            stored = self.stored_batches.get(row.batch)
+            if stored is not None:
+                self._check_against_stored(row, stored)
+            else:
+                self._check_against_new(row)
+
+    def _check_against_stored(self, row: _Row, stored: Batch) -> None:
+        if row.approved_on is not None and row.approved_on != stored.approved_on:
+            self.add(
+                row,
+                "approved_on",
+                _("Batch %(number)s was approved on %(stored)s, not %(given)s.")
+                % {
+                    "number": stored.number,
+                    "stored": stored.approved_on.isoformat(),
+                    "given": row.approved_on.isoformat(),
+                },
+            )
+        if row.document_no and row.document_no != stored.document_no:
+            if stored.document_no:
+                message = _("Batch %(number)s has document number %(stored)s, not %(given)s.") % {
+                    "number": stored.number,
+                    "stored": stored.document_no,
+                    "given": row.document_no,
+                }
+            else:
+                message = _(
+                    "Batch %(number)s is stored without a document number; leave this cell "
+                    "empty, or set the number on the batch in the admin first."
+                ) % {"number": stored.number}
+            self.add(row, "document_no", message)
+
+    def _check_against_new(self, row: _Row) -> None:
+        # The first row stating a value sets it for the new batch; later rows must agree.
+        new = self.new_batches.get(row.batch)
+        if new is None:
+            if row.approved_on is None:
+                return
+            new = self.new_batches[row.batch] = _NewBatch(row.batch, row.approved_on, row.number)
+        elif row.approved_on is not None and row.approved_on != new.approved_on:
+            self.add(
+                row,
+                "approved_on",
+                _("Batch %(number)s is dated %(first)s on row %(row)s, not %(given)s.")
+                % {
+                    "number": new.number,
+                    "first": new.approved_on.isoformat(),
+                    "row": new.approved_on_row,
+                    "given": row.approved_on.isoformat(),
+                },
+            )
+        if row.document_no:
+            if not new.document_no:
+                new.document_no, new.document_no_row = row.document_no, row.number
+            elif row.document_no != new.document_no:
+                self.add(
+                    row,
+                    "document_no",
+                    _(
+                        "Batch %(number)s has document number %(first)s on row %(row)s, "
+                        "not %(given)s."
+                    )
+                    % {
+                        "number": new.number,
+                        "first": new.document_no,
+                        "row": new.document_no_row,
+                        "given": row.document_no,
+                    },
+                )
+
+    def _check_register(self) -> None:
+        names_zh = {row.name_zh for row in self.rows if row.name_zh}
+        names_en = {row.name_en for row in self.rows if row.name_en}
+        batch_of = dict(
+            Zone.objects.filter(name_zh__in=names_zh).values_list("name_zh", "batch__number")
+        )
+        holder_of = dict(
+            Zone.objects.filter(name_en__in=names_en).values_list("name_en", "name_zh")
+        )
+        for row in self.rows:
+            stored_batch = batch_of.get(row.name_zh)
+            if row.batch is not None and stored_batch is not None and stored_batch != row.batch:
+                self.add(
+                    row,
+                    "batch",
+                    _("%(name)s belongs to batch %(stored)s; a zone never moves to another batch.")
+                    % {"name": row.name_zh, "stored": stored_batch},
+                )
+            holder = holder_of.get(row.name_en)
+            if holder is not None and holder != row.name_zh:
+                self.add(
+                    row,
+                    "name_en",
+                    _("“%(name)s” is already the English name of %(other)s.")
+                    % {"name": row.name_en, "other": holder},
+                )
+
+
+# --- the resource ----------------------------------------------------------------------------
+
+
+class ZoneResource(resources.ModelResource):
+    """Zones with their batch, one row each, in the columns of the batch file format."""
+
+    batch = Field(attribute="batch", column_name="batch", widget=BatchWidget())
+    approved_on = Field(
+        attribute="batch__approved_on",
+        column_name="approved_on",
+        widget=ApprovalDateWidget(),
+        readonly=True,
+    )
+    document_no = Field(
+        attribute="batch__document_no",
+        column_name="document_no",
+        widget=TextWidget(),
+        readonly=True,
+    )
+    name_zh = Field(attribute="name_zh", column_name="name_zh", widget=TextWidget())
+    name_en = Field(attribute="name_en", column_name="name_en", widget=TextWidget())
+    province = Field(attribute="province", column_name="province", widget=ProvinceWidget())
+    kind = Field(attribute="kind", column_name="kind", widget=KindWidget(), saves_null_values=False)
+
+    class Meta:
+        model = Zone
+        name = gettext_lazy("Batch file of zones")
+        fields = COLUMN_NAMES
+        import_order = COLUMN_NAMES
+        export_order = COLUMN_NAMES
+        import_id_fields = ["name_zh"]
+        # One query for all the file's zones instead of one per row.
+        instance_loader_class = CachedInstanceLoader
+        skip_unchanged = True
+        report_skipped = True
+        # Without it Django's field validation (lengths, choices) never runs.
+        clean_model_instances = True
+        use_transactions = True
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._check: _FileCheck | None = None
+        self._notices: list[str] = []
+
+    def get_queryset(self):
+        return Zone.objects.with_related().order_by("batch__number", "name_en")
+
+    def import_data(
+        self,
+        dataset: tablib.Dataset,
+        dry_run: bool = False,
+        raise_errors: bool = False,
+        use_transactions: bool | None = None,
+        collect_failed_rows: bool = False,
+        rollback_on_validation_errors: bool = False,
+        **kwargs: Any,
+    ) -> Result:
+        """Import all rows or none: transactions and roll-back are not the caller's choice.
+
+        A dataset not read by ``read_batch_file`` (built in code) gets the same checks first,
+        and raises ``BatchFileError`` when its header is unusable.
+        """
+        if not isinstance(dataset, BatchDataset):
+            rows = [dataset.headers or [], *dataset]
+            dataset = dataset_from_rows(enumerate(rows, start=1), strict_width=False)
+        return super().import_data(
+            dataset,
+            dry_run=dry_run,
+            raise_errors=raise_errors,
+            use_transactions=True,
+            collect_failed_rows=collect_failed_rows,
+            rollback_on_validation_errors=True,
+            **kwargs,
+        )
+
+    def before_import(self, dataset: BatchDataset, **kwargs: Any) -> None:
+        provinces = ProvinceLookup.from_database()
+        self.fields["province"].widget.lookup = provinces
+        self._check = _FileCheck(dataset, provinces)
+        self._check.run()
+        batches = dict(self._check.stored_batches)
+        # New batches are created now, inside the import's transaction: a dry run or any bad
+        # row rolls them back with the zones.
+        for new in self._check.new_batches.values():
+            batches[new.number] = Batch.objects.create(
+                number=new.number, approved_on=new.approved_on, document_no=new.document_no
+            )
+            self._notices.append(
+                _("Batch %(number)s is new: approved on %(date)s, document number %(doc)s.")
+                % {
+                    "number": new.number,
+                    "date": new.approved_on.isoformat(),
+                    "doc": new.document_no or _("not stated"),
+                }
+            )
+        self.fields["batch"].widget.batches = batches
+
+    def before_import_row(self, row: dict[str, Any], **kwargs: Any) -> None:
+        # Raised per row so that the admin lists them in its table of invalid rows.
+        problems = self._check.problems.get(kwargs["row_number"]) if self._check else None
+        if problems:
+            raise ValidationError(problems)
+
+    def validate_instance(
+        self,
+        instance: Zone,
+        import_validation_errors: dict[str, Any] | None = None,
+        validate_unique: bool = True,
+    ) -> None:
+        errors = dict(import_validation_errors or {})
+        # Lengths and choices are checked by Django. Not re-checked, each at one or two
+        # queries a row: the slug (made on save, so still empty here), the batch and the
+        # province (they come from this import's own lookups) and uniqueness (_FileCheck
+        # checked the names of the whole file at once; the database constraints remain).
+        exclude = {*errors, "slug", "batch", "province"}
+        try:
+            instance.full_clean(exclude=exclude, validate_unique=False)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)
+
+    def after_import(self, dataset: BatchDataset, result: Result, **kwargs: Any) -> None:
+        # django-import-export counts data rows from 1; users see spreadsheet rows.
+        numbers = dataset.row_numbers
+        for invalid in result.invalid_rows:
+            invalid.number = numbers[invalid.number - 1]
+        for error_row in result.error_rows:
+            error_row.number = numbers[error_row.number - 1]
+            for error in error_row.errors:
+                error.number = error_row.number
+        result.column_labels = dict(dataset.column_labels)
+        result.notices = [*dataset.notices, *self._notices]
+        super().after_import(dataset, result, **kwargs)
+
+    def export_field(self, field: Field, instance: Zone, **kwargs: Any) -> Any:
+        # django-import-export's own escaping strips one "=" and nothing else (and would change
+        # the data); an apostrophe in front is the OWASP advice, and the import removes it.
+        return escape_formula(super().export_field(field, instance, **kwargs))
+
+
+def zones_import(
+    *,
+    raw: bytes,
+    filename: str = "",
+    dry_run: bool = False,
+    user: AbstractBaseUser | None = None,
+) -> ImportSummary:
+    """Import a batch file's bytes, all or nothing; what the commands call."""
+    try:
+        dataset = read_batch_file(raw, filename=filename)
+    except BatchFileError as error:
+        return ImportSummary(errors=error.problems)
+    result = ZoneResource().import_data(
+        dataset,
+        dry_run=dry_run,
+        raise_errors=False,
+        use_transactions=True,
+        rollback_on_validation_errors=True,
+        file_name=filename,
+        user=user,
+    )
+    return summarise_result(result)
