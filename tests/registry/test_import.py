@@ -401,7 +401,9 @@ def test_it_rejects_the_same_zone_twice_in_one_file():
 
 
 def test_it_rejects_a_zone_that_belongs_to_another_batch():
-    make_zone(name_zh="测试一市", name_en="Testone", batch=make_batch(number=7))
+    make_zone(
+        name_zh="测试一市", name_en="Testone", province=province("33"), batch=make_batch(number=7)
+    )
 
     assert_refused(
         csv_file([zone_row()]),
@@ -411,7 +413,7 @@ def test_it_rejects_a_zone_that_belongs_to_another_batch():
 
 
 def test_it_rejects_an_english_name_that_another_zone_has():
-    make_zone(name_zh="杭州市", name_en="Hangzhou")
+    make_zone(name_zh="杭州市", name_en="Hangzhou", province=province("33"))
 
     assert_refused(
         csv_file([zone_row(name_en="Hangzhou")]),

@@ -1,0 +1,262 @@
+"""The register in the admin: provinces, batches and zones, their history, and batch import/export.
+
+Nothing of the register is deleted (an exited zone keeps its history), history is read-only,
+and the zones' import and export go through ``registry.resources.ZoneResource``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.defaultfilters import filesizeformat
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from import_export.admin import ImportExportMixin
+from import_export.forms import ExportForm, ImportForm
+from import_export.results import Result
+from simple_history.admin import SimpleHistoryAdmin
+
+from registry.importing import (
+    BATCH_FORMATS,
+    BatchFileError,
+    BatchXLSX,
+    DatabaseTmpStorage,
+    ImportSummary,
+    summarise_result,
+)
+from registry.models import Batch, Province, Zone
+from registry.resources import ZoneResource
+
+logger = logging.getLogger(__name__)
+
+
+class ReadOnlyHistoryMixin:
+    """simple-history's history pages, without its "revert to this version" form.
+
+    History is the record of who changed what; changes are made on the object itself.
+    """
+
+    def revert_disabled(self, request: HttpRequest, obj: Any = None) -> bool:
+        return True
+
+    def history_form_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        version_id: str,
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        # Hiding the Revert button is not enough: the view would still save a POST.
+        if request.method != "GET":
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+class NeverDeleteMixin:
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Province)
+class ProvinceAdmin(NeverDeleteMixin, ReadOnlyHistoryMixin, SimpleHistoryAdmin):
+    list_display = ("code", "name_zh", "name_en", "region", "zone_count")
+    list_filter = ("region",)
+    search_fields = ("code", "name_zh", "name_en")
+    ordering = ("code",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Province]:
+        return super().get_queryset(request).annotate(zone_count=Count("zones"))
+
+    @admin.display(description=gettext_lazy("zones"), ordering="zone_count")
+    def zone_count(self, province: Province) -> int:
+        return province.zone_count
+
+
+@admin.register(Batch)
+class BatchAdmin(NeverDeleteMixin, ReadOnlyHistoryMixin, SimpleHistoryAdmin):
+    list_display = ("number", "approved_on", "document_no", "zone_count")
+    search_fields = ("document_no", "notes")
+    date_hierarchy = "approved_on"
+    ordering = ("number",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Batch]:
+        return super().get_queryset(request).with_zone_counts()
+
+    @admin.display(description=gettext_lazy("zones"), ordering="zone_count")
+    def zone_count(self, batch: Batch) -> int:
+        return batch.zone_count
+
+
+class BatchImportForm(ImportForm):
+    """The import form, refusing an oversized upload before anything reads it.
+
+    django-import-export reads the whole upload into memory, and Django only bounds the
+    memory of uploads, not their size.
+    """
+
+    def clean_import_file(self):
+        upload = self.cleaned_data["import_file"]
+        if upload.size > settings.IMPORT_MAX_BYTES:
+            raise forms.ValidationError(
+                _("The file is %(size)s; the largest file accepted is %(max)s.")
+                % {
+                    "size": filesizeformat(upload.size),
+                    "max": filesizeformat(settings.IMPORT_MAX_BYTES),
+                }
+            )
+        return upload
+
+
+@admin.register(Zone)
+class ZoneAdmin(NeverDeleteMixin, ReadOnlyHistoryMixin, ImportExportMixin, SimpleHistoryAdmin):
+    list_display = (
+        "name_en",
+        "name_zh",
+        "province",
+        "region",
+        "batch_number",
+        "kind",
+        "status",
+        "status_changed_on",
+    )
+    list_filter = ("province__region", "batch", "status", "kind", "province")
+    list_select_related = ("province", "batch")
+    search_fields = ("name_zh", "name_en")
+    ordering = ("batch__number", "name_en")
+    readonly_fields = ("slug",)
+
+    resource_classes = [ZoneResource]
+    import_formats = BATCH_FORMATS
+    export_formats = BATCH_FORMATS
+    import_form_class = BatchImportForm
+    # Columns are not selectable: an export is a batch file the import reads back unchanged.
+    export_form_class = ExportForm
+    import_template_name = "admin/registry/zone/import.html"
+    import_error_display = ("message",)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Zone | None = None) -> tuple:
+        # A zone never moves to another batch, in the admin as in imports.
+        if obj is not None:
+            return (*self.readonly_fields, "batch")
+        return self.readonly_fields
+
+    @admin.display(description=gettext_lazy("region"), ordering="province__region")
+    def region(self, zone: Zone) -> str:
+        return zone.province.get_region_display()
+
+    @admin.display(description=gettext_lazy("batch"), ordering="batch__number")
+    def batch_number(self, zone: Zone) -> int:
+        return zone.batch.number
+
+    # --- import ---------------------------------------------------------------------------
+
+    def get_import_data_kwargs(self, **kwargs: Any) -> dict[str, Any]:
+        # All or nothing, in the preview and in the confirmation (ZoneResource insists too).
+        return {
+            **super().get_import_data_kwargs(**kwargs),
+            "use_transactions": True,
+            "rollback_on_validation_errors": True,
+        }
+
+    def add_data_read_fail_error_to_form(self, form: forms.Form, e: Exception) -> None:
+        if isinstance(e, BatchFileError):
+            for problem in e.problems:
+                form.add_error("import_file", problem)
+            return
+        logger.exception("Unexpected error while reading an uploaded batch file")
+        form.add_error("import_file", _("The file could not be read."))
+
+    def import_action(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        response = super().import_action(request, **kwargs)
+        context = getattr(response, "context_data", None)
+        if context is None:
+            return response
+        if context.get("result") is not None:
+            context["summary"] = summarise_result(context["result"])
+        if request.method == "POST" and "confirm_form" not in context:
+            # The upload was stored before it was read; nothing will confirm it now.
+            upload = request.FILES.get("import_file")
+            name = getattr(upload, "tmp_storage_name", None)
+            if name:
+                DatabaseTmpStorage(name=name).remove()
+        return response
+
+    def process_import(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        # Checked before django-import-export's require_POST, so that a user without the
+        # permission learns nothing more than "forbidden", whatever the method.
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        try:
+            return super().process_import(request, **kwargs)
+        except BatchFileError as error:
+            # The stored upload is gone (confirmed twice, or expired) or no longer readable.
+            return self.render_import_failure(request, ImportSummary(errors=error.problems))
+
+    def process_result(self, result: Result, request: HttpRequest) -> HttpResponse:
+        # The register may have changed since the preview; the confirmation's own import
+        # was rolled back then, and saying "Import finished" would be a lie.
+        if result.has_errors() or result.has_validation_errors():
+            return self.render_import_failure(request, summarise_result(result), result=result)
+        return super().process_result(result, request)
+
+    def add_success_message(self, result: Result, request: HttpRequest) -> None:
+        messages.success(
+            request,
+            _("Import finished: %(counts)s.") % {"counts": summarise_result(result).counts()},
+        )
+
+    def render_import_failure(
+        self, request: HttpRequest, summary: ImportSummary, *, result: Result | None = None
+    ) -> TemplateResponse:
+        """The import page with a fresh form and the errors of a failed confirmation."""
+        form = self.get_import_form_class(request)(
+            self.get_import_formats(), self.get_import_resource_classes(request)
+        )
+        resource = ZoneResource()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Import"),
+            "form": form,
+            "opts": self.model._meta,
+            "media": self.media + form.media,
+            "result": result,
+            "summary": summary,
+            "import_error_display": self.import_error_display,
+            "fields_list": [
+                (
+                    resource.get_display_name(),
+                    [f.column_name for f in resource.get_user_visible_fields()],
+                )
+            ],
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, [self.import_template_name], context)
+
+    # --- export ---------------------------------------------------------------------------
+
+    def get_export_data(
+        self, file_format: Any, request: HttpRequest, queryset: QuerySet[Zone], **kwargs: Any
+    ) -> bytes:
+        if not self.has_export_permission(request):
+            raise PermissionDenied
+        # django-import-export keeps numbers and dates typed only for its own XLSX class.
+        dataset = self.get_data_for_export(
+            request,
+            queryset,
+            force_native_type=isinstance(file_format, BatchXLSX),
+            **kwargs,
+        )
+        return file_format.export_data(dataset)
+
+    def get_export_filename(self, request: HttpRequest, queryset: QuerySet, file_format) -> str:
+        date = timezone.localdate().isoformat()
+        return f"zones-{date}.{file_format.get_extension()}"
