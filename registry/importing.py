@@ -20,7 +20,6 @@ import re
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 import tablib
 from django.conf import settings
@@ -35,7 +34,7 @@ from import_export.tmp_storages import BaseStorage
 from registry.models import PendingImport
 
 # An uploaded file waiting for confirmation longer than this is abandoned.
-PENDING_IMPORT_LIFETIME = timedelta(days=1)
+PENDING_IMPORT_LIFETIME = datetime.timedelta(days=1)
 
 # At most this many problems are listed for one file; the rest are counted.
 MAX_LISTED_PROBLEMS = 50
@@ -67,10 +66,9 @@ def _header_key(text: str) -> str:
     return re.sub(r"[\s\-]+", "_", text.strip().casefold())
 
 
-_HEADER_ALIASES: dict[str, str] = {}
-for _column in COLUMNS:
-    _HEADER_ALIASES[_header_key(_column.name)] = _column.name
-    _HEADER_ALIASES[_header_key(_column.name_zh)] = _column.name
+_HEADER_ALIASES: dict[str, str] = {
+    _header_key(text): column.name for column in COLUMNS for text in (column.name, column.name_zh)
+}
 
 
 class BatchFileError(Exception):
@@ -111,7 +109,7 @@ _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Excel 97-2003 .xls
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
-def read_batch_file(raw: bytes, *, filename: str = "") -> BatchDataset:
+def read_batch_file(raw: bytes) -> BatchDataset:
     """Read an uploaded batch file (CSV in UTF-8, UTF-8 with BOM or GB18030, or XLSX).
 
     The kind of file is recognised from its content, not its name or the format chosen in the
@@ -375,8 +373,9 @@ def _cap(problems: list[str]) -> list[str]:
     ]
 
 
-# Export (see FORMULA_TRIGGERS) prefixes these with an apostrophe; the apostrophe itself is
-# among them so that every text round-trips exactly: "'abc" is exported as "''abc".
+# Exported text starting with one of these gets an apostrophe in front: = + - @ tab and CR
+# are the OWASP list of formula triggers. The apostrophe is in the list too because the import
+# removes one leading apostrophe: "'abc" is exported as "''abc" and so round-trips exactly.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "'")
 
 
@@ -448,7 +447,16 @@ class BatchXLSX(_BatchFileFormat):
     CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
     def export_data(self, dataset: tablib.Dataset, **kwargs) -> bytes:
-        return dataset.export("xlsx", **kwargs)
+        from openpyxl.utils.exceptions import IllegalCharacterError
+
+        try:
+            return dataset.export("xlsx", **kwargs)
+        except IllegalCharacterError:
+            # The admin shows a ValueError's message instead of failing; the text itself is
+            # not repeated, as it may be anything.
+            raise ValueError(
+                _("A text holds a control character that XLSX cannot store; export as CSV.")
+            ) from None
 
 
 BATCH_FORMATS = [BatchCSV, BatchXLSX]

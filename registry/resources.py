@@ -184,7 +184,12 @@ class ProvinceLookup:
         text = "" if value is None else str(value).strip()
         if not text:
             raise ValueError(_("The province is missing."))
-        province = self._by_key.get(_province_key(text))
+        key = _province_key(text)
+        province = self._by_key.get(key)
+        if province is None and key in self._by_key:
+            raise ValueError(
+                _("“%(value)s” could be more than one province; give its code.") % {"value": text}
+            )
         if province is None:
             raise ValueError(
                 _(
@@ -561,6 +566,7 @@ class ZoneResource(resources.ModelResource):
         )
 
     def before_import(self, dataset: BatchDataset, **kwargs: Any) -> None:
+        self._notices = []
         provinces = ProvinceLookup.from_database()
         self.fields["province"].widget.lookup = provinces
         self._check = _FileCheck(dataset, provinces)
@@ -635,7 +641,7 @@ def zones_import(
 ) -> ImportSummary:
     """Import a batch file's bytes, all or nothing; what the commands call."""
     try:
-        dataset = read_batch_file(raw, filename=filename)
+        dataset = read_batch_file(raw)
     except BatchFileError as error:
         return ImportSummary(errors=error.problems)
     result = ZoneResource().import_data(

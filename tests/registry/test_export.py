@@ -144,6 +144,21 @@ def test_escaped_text_imports_back_exactly(admin_client: Client, file_format: st
     assert set(Zone.objects.values_list("name_zh", flat=True)) == set(FORMULA_LIKE_NAMES)
 
 
+def test_text_that_xlsx_cannot_store_is_refused_with_a_message(admin_client: Client, db):
+    zhejiang = Province.objects.create(
+        code="33", name_zh="浙江省", name_en="Zhejiang", region="east"
+    )
+    make_zone(name_zh="控制\x01字符", name_en="Control", province=zhejiang)
+
+    response = admin_client.post(EXPORT_URL, {"format": XLSX})
+
+    assert response.status_code == 200
+    assert [str(m) for m in response.context["messages"]] == [
+        "A text holds a control character that XLSX cannot store; export as CSV."
+    ]
+    assert export(admin_client, CSV)
+
+
 def test_staff_who_may_view_zones_may_export_them(client: Client, db):
     client.force_login(make_user("frank", APPROVER, staff=True))
 

@@ -16,7 +16,13 @@ from django.test.utils import CaptureQueriesContext, override_settings
 
 from registry.importing import BatchFileError, read_batch_file
 from registry.models import Batch, Province, Zone
-from registry.resources import ZoneResource, zones_import
+from registry.resources import (
+    BatchWidget,
+    ProvinceLookup,
+    ProvinceWidget,
+    ZoneResource,
+    zones_import,
+)
 from tests.factories import make_batch, make_zone
 from tests.registry.batch_files import (
     BATCH_8_DOC,
@@ -152,6 +158,19 @@ def test_it_finds_provinces_by_code_or_name_with_or_without_suffix(written: str,
 
     assert summary.ok, summary.errors
     assert Zone.objects.get().province == province(code)
+
+
+def test_it_asks_for_the_code_when_a_name_fits_two_provinces():
+    lookup = ProvinceLookup(
+        [
+            Province(code="81", name_zh="同名省", name_en="Twin"),
+            Province(code="82", name_zh="同名市", name_en="Twin City"),
+        ]
+    )
+
+    assert lookup.resolve("81").code == "81"
+    with pytest.raises(ValueError, match="could be more than one province; give its code"):
+        lookup.resolve("同名")
 
 
 def test_it_looks_provinces_up_once_per_import_not_once_per_row():
@@ -605,6 +624,18 @@ def test_a_failed_lookup_is_a_validation_error_not_a_traceback():
 
     assert not result.has_errors()
     assert result.invalid_rows[0].field_specific_errors["province"]
+
+
+@pytest.mark.parametrize(
+    ("widget", "value"),
+    [(ProvinceWidget(), "Atlantis"), (BatchWidget(), "9"), (BatchWidget(), "two")],
+    ids=["unknown province", "unknown batch", "bad batch number"],
+)
+def test_the_widgets_report_a_failed_lookup_as_a_value_error(widget, value: str):
+    # django-import-export turns a ValueError into a validation error of the column, but any
+    # other exception (such as DoesNotExist) into a traceback.
+    with pytest.raises(ValueError, match=value):
+        widget.clean(value)
 
 
 def test_a_dataset_built_in_code_gets_the_same_checks():

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from registry.importing import ImportSummary
 from registry.resources import zones_import
@@ -75,8 +76,14 @@ def report(
     if not summary.ok:
         for error in summary.errors:
             command.stderr.write(error)
+        count = len(summary.errors)
         raise CommandError(
-            _("%(count)s problems found: nothing was written.") % {"count": len(summary.errors)}
+            ngettext(
+                "%(count)s problem found: nothing was written.",
+                "%(count)s problems found: nothing was written.",
+                count,
+            )
+            % {"count": count}
         )
     if verbosity >= 1:
         command.stdout.write(f"{label}{summary.counts()}")
