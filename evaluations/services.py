@@ -18,8 +18,9 @@ from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from simple_history.utils import bulk_create_with_history
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from evaluations import scoring
 from evaluations.models import (
     Cycle,
     CycleStatus,
@@ -362,3 +363,81 @@ def evaluation_return(
         evaluation._history_user = by
         evaluation.save(update_fields=["version", "status", "return_reason"])
     return evaluation
+
+
+# --- rankings -----------------------------------------------------------------------------
+
+
+def indicator_specs(cycle: Cycle) -> list[scoring.IndicatorSpec]:
+    return [
+        scoring.IndicatorSpec(
+            key=i.pk,
+            weight=i.weight,
+            kind=i.kind,
+            max_points=i.max_points,
+            higher_is_better=i.higher_is_better,
+            log_scale=i.log_scale,
+            dimension=i.dimension,
+        )
+        for i in cycle.indicators.in_order()
+    ]
+
+
+def cycle_policy(cycle: Cycle) -> scoring.Policy:
+    return scoring.Policy(
+        grade1_size=cycle.grade1_size,
+        grade2_threshold=cycle.grade2_threshold,
+        grade3_threshold=cycle.grade3_threshold,
+    )
+
+
+def cycle_entries(cycle: Cycle) -> list[scoring.Entry]:
+    """Every evaluation of the cycle with its raw values, in two queries."""
+    evaluations = list(
+        cycle.evaluations.select_related("zone").only("pk", "zone__name_en").order_by("pk")
+    )
+    values: dict[int, dict[int, Decimal | None]] = {e.pk: {} for e in evaluations}
+    for evaluation_id, indicator_id, value in Score.objects.filter(
+        evaluation__cycle=cycle
+    ).values_list("evaluation_id", "indicator_id", "value"):
+        values[evaluation_id][indicator_id] = value
+    return [scoring.Entry(e.pk, e.zone.name_en, values[e.pk]) for e in evaluations]
+
+
+def rankings_compute(*, cycle: Cycle, by: AbstractBaseUser | None = None) -> list[scoring.Result]:
+    """Recompute totals, ranks and grades of a cycle that is not published."""
+    if by is not None and not has_role(by, ADMINISTRATOR):
+        raise PermissionDenied(_("Only Administrators may recompute rankings."))
+    if cycle.is_published:
+        raise ValidationError(
+            _("The cycle of %(year)s is published; its rankings are frozen.") % {"year": cycle.year}
+        )
+    results = scoring.score_entries(
+        indicator_specs(cycle), cycle_entries(cycle), cycle_policy(cycle)
+    )
+    by_key = {r.key: r for r in results}
+    with transaction.atomic():
+        changed = []
+        # Whole rows: the history records copy every field.
+        for evaluation in cycle.evaluations.select_for_update():
+            result = by_key[evaluation.pk]
+            if (evaluation.total, evaluation.rank, evaluation.grade) != (
+                result.total,
+                result.rank,
+                result.grade,
+            ):
+                evaluation.total, evaluation.rank, evaluation.grade = (
+                    result.total,
+                    result.rank,
+                    result.grade,
+                )
+                changed.append(evaluation)
+        bulk_update_with_history(
+            changed,
+            Evaluation,
+            ["total", "rank", "grade"],
+            batch_size=1000,
+            default_user=by,
+            default_change_reason="rankings computed",
+        )
+    return results
