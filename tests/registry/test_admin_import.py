@@ -102,6 +102,15 @@ def test_confirming_the_preview_imports_the_zones(admin_client: Client, alice: U
     assert not PendingImport.objects.exists()
 
 
+def test_the_preview_mentions_the_columns_it_ignores(admin_client: Client):
+    rows = [[*row, "yes"] for row in two_new_zones()]
+
+    response = preview(admin_client, csv_file(rows, header=[*HEADER, "confirmed"]))
+
+    assert "confirm_form" in response.context
+    assert "were ignored: “confirmed”." in page_text(response)
+
+
 def test_the_preview_shows_updated_and_unchanged_rows(admin_client: Client):
     zones_import(raw=csv_file(two_new_zones()))
     rows = [zone_row("测试一市", "Testone City"), *two_new_zones()[1:]]

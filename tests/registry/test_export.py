@@ -48,6 +48,16 @@ def xlsx_rows(raw: bytes) -> list[list[object]]:
     return [list(row) for row in sheet.iter_rows(values_only=True)]
 
 
+def test_the_export_page_offers_csv_and_xlsx_without_choosing_columns(admin_client: Client):
+    response = admin_client.get(EXPORT_URL)
+
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert [label for _value, label in form.fields["format"].choices] == ["---", "csv", "xlsx"]
+    # All the columns or none: a partial export would not import back.
+    assert set(form.fields) == {"resource", "format", "export_items"}
+
+
 @pytest.mark.usefixtures("register")
 def test_the_csv_export_is_a_batch_file_in_utf8_with_a_bom(admin_client: Client):
     response = admin_client.post(EXPORT_URL, {"format": CSV})
