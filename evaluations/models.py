@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -328,6 +328,30 @@ class EvaluationQuerySet(models.QuerySet):
 
     def ranked(self) -> EvaluationQuerySet:
         return self.filter(rank__isnull=False).order_by("rank", "zone__name_en")
+
+    def with_last_change(self) -> EvaluationQuerySet:
+        """Annotate ``last_changed_at``, when the latest history record was made (one query)."""
+        latest = (
+            self.model.history.model.objects.filter(id=OuterRef("pk"))
+            .order_by("-history_date")
+            .values("history_date")[:1]
+        )
+        return self.annotate(last_changed_at=Subquery(latest))
+
+    def awaiting_approval_by(self, user) -> EvaluationQuerySet:
+        """Submitted evaluations that ``user`` did not enter, edit or submit (four eyes).
+
+        The queryset form of ``services.can_approve`` for lists; the service stays the check.
+        """
+        return (
+            self.filter(
+                status=EvaluationStatus.SUBMITTED,
+                cycle__status__in=[CycleStatus.OPEN, CycleStatus.IN_REVIEW],
+            )
+            .exclude(submitted_by=user)
+            .exclude(last_edited_by=user)
+            .exclude(scores__entered_by=user)
+        )
 
 
 class Evaluation(models.Model):

@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext_lazy as _
 
+from evaluations.dashboard import home_context as evaluations_home_context
 from registry.filters import ZoneFilter, ZoneOrder
 from registry.models import Batch, Zone, ZoneStatus
 
@@ -67,6 +68,8 @@ def home(request: HttpRequest) -> HttpResponse:
             "statuses": statuses,
             "zone_count": sum(status_counts.values()),
             "batch_count": Batch.objects.count(),
+            # The current cycle's progress and the user's queue; nothing for a Viewer.
+            **evaluations_home_context(request.user),
         },
     )
 

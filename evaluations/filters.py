@@ -1,0 +1,65 @@
+"""Filters of a cycle's work queue."""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from evaluations.models import Evaluation, EvaluationStatus
+from registry.filters import BatchChoiceFilter
+from registry.models import Batch, Province, Region
+from registry.roles import REVIEWER
+
+
+def reviewers(request) -> QuerySet:
+    """Everyone who may be assigned an evaluation, by name."""
+    return get_user_model().objects.filter(groups__name=REVIEWER).order_by("username")
+
+
+class EvaluationFilter(django_filters.FilterSet):
+    """The work queue's filters; each choice list is read in one query."""
+
+    status = django_filters.ChoiceFilter(
+        label=_("Status"), choices=EvaluationStatus.choices, empty_label=_("Any status")
+    )
+    reviewer = django_filters.ModelChoiceFilter(
+        label=_("Reviewer"),
+        queryset=reviewers,
+        empty_label=_("Any reviewer"),
+        null_label=_("Not assigned"),
+    )
+    province = django_filters.ModelChoiceFilter(
+        label=_("Province"),
+        field_name="zone__province",
+        queryset=Province.objects.all(),
+        empty_label=_("All provinces"),
+    )
+    region = django_filters.ChoiceFilter(
+        label=_("Region"),
+        field_name="zone__province__region",
+        choices=Region.choices,
+        empty_label=_("All regions"),
+    )
+    batch = BatchChoiceFilter(
+        label=_("Batch"),
+        field_name="zone__batch",
+        queryset=Batch.objects.all(),
+        empty_label=_("All batches"),
+    )
+    mine = django_filters.BooleanFilter(
+        label=_("Assigned to me"), method="filter_mine", widget=forms.CheckboxInput
+    )
+
+    class Meta:
+        model = Evaluation
+        fields = ["status", "reviewer", "province", "region", "batch", "mine"]
+
+    def filter_mine(
+        self, queryset: QuerySet[Evaluation], name: str, value: bool
+    ) -> QuerySet[Evaluation]:
+        if not value:
+            return queryset
+        return queryset.assigned_to(self.request.user)

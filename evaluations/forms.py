@@ -1,0 +1,191 @@
+"""Forms of the evaluation pages: score entry, and an approver's approve and return."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from evaluations.models import Dimension, Indicator, Score
+from evaluations.services import ScoreInput
+
+# Score.value is DecimalField(max_digits=20, decimal_places=4); a figure that does not fit is
+# refused here with a message, rather than failing in the database.
+VALUE_MAX_DIGITS = 20
+VALUE_DECIMAL_PLACES = 4
+NOTE_MAX_LENGTH = 2000
+REASON_MAX_LENGTH = 2000
+
+_VALUE_ERRORS = {
+    "invalid": _("Enter a number, such as 7 or 12.5."),
+    "max_digits": _("Enter at most 16 digits before the decimal point and 4 after it."),
+    "max_decimal_places": _("Enter at most 4 digits after the decimal point."),
+    "max_whole_digits": _("Enter at most 16 digits before the decimal point."),
+}
+
+
+@dataclass(frozen=True)
+class IndicatorRow:
+    """One indicator of the entry form: its value and note fields (or saved score)."""
+
+    indicator: Indicator
+    score: Score | None
+    value: forms.BoundField | None
+    note: forms.BoundField | None
+
+
+@dataclass(frozen=True)
+class DimensionGroup:
+    """The indicators of one dimension, in the framework's order."""
+
+    dimension: str
+    label: str
+    rows: list[IndicatorRow]
+
+
+def value_field_name(indicator: Indicator) -> str:
+    return f"value_{indicator.pk}"
+
+
+def note_field_name(indicator: Indicator) -> str:
+    return f"note_{indicator.pk}"
+
+
+class EvaluationEntryForm(forms.Form):
+    """A value and a note for each of the cycle's indicators, and the version they were read at.
+
+    The form reads numbers only; whether a number is within an indicator's range is the
+    service's rule (``Indicator.validate_value`` through ``evaluation_save``).
+    """
+
+    version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+
+    def __init__(
+        self,
+        data: Mapping[str, str] | None = None,
+        *,
+        indicators: Iterable[Indicator],
+        scores: Mapping[int, Score],
+        version: int,
+    ) -> None:
+        self.indicators = list(indicators)
+        initial: dict[str, object] = {"version": version}
+        for indicator in self.indicators:
+            score = scores.get(indicator.pk)
+            if score is not None:
+                initial[value_field_name(indicator)] = plain_number(score.value)
+                initial[note_field_name(indicator)] = score.note
+        super().__init__(data, initial=initial)
+        self.scores = scores
+        for indicator in self.indicators:
+            self.fields[value_field_name(indicator)] = forms.DecimalField(
+                label=_("Value"),
+                required=False,
+                max_digits=VALUE_MAX_DIGITS,
+                decimal_places=VALUE_DECIMAL_PLACES,
+                error_messages=_VALUE_ERRORS,
+                # A text box keeps whatever was typed, even when it is not a number, so the
+                # message can be read next to it; a number box would blank it.
+                widget=forms.TextInput(
+                    attrs={
+                        "inputmode": "decimal",
+                        "autocomplete": "off",
+                        "aria-describedby": f"indicator-{indicator.pk}-about",
+                        "class": "score-input",
+                    }
+                ),
+            )
+            self.fields[note_field_name(indicator)] = forms.CharField(
+                label=_("Note"),
+                required=False,
+                max_length=NOTE_MAX_LENGTH,
+                widget=forms.TextInput(attrs={"class": "note-input"}),
+            )
+
+    def score_inputs(self) -> dict[int, ScoreInput]:
+        """What was typed for each indicator, keyed by indicator id, for ``evaluation_save``."""
+        return {
+            indicator.pk: ScoreInput(
+                self.cleaned_data[value_field_name(indicator)],
+                self.cleaned_data[note_field_name(indicator)],
+            )
+            for indicator in self.indicators
+        }
+
+    def add_service_errors(self, error: ValidationError) -> None:
+        """Place the service's messages, keyed by indicator code, next to their indicators."""
+        if not hasattr(error, "error_dict"):
+            self.add_error(None, error)
+            return
+        by_code = {indicator.code: indicator for indicator in self.indicators}
+        for code, messages in error.message_dict.items():
+            indicator = by_code.get(code)
+            self.add_error(value_field_name(indicator) if indicator else None, messages)
+
+    def mark_missing(self, indicators: Iterable[Indicator]) -> None:
+        for indicator in indicators:
+            self.add_error(value_field_name(indicator), _("Enter a value before submitting."))
+
+    def groups(self) -> list[DimensionGroup]:
+        return group_by_dimension(
+            IndicatorRow(
+                indicator=indicator,
+                score=self.scores.get(indicator.pk),
+                value=self[value_field_name(indicator)],
+                note=self[note_field_name(indicator)],
+            )
+            for indicator in self.indicators
+        )
+
+
+def read_only_groups(
+    indicators: Iterable[Indicator], scores: Mapping[int, Score]
+) -> list[DimensionGroup]:
+    """The saved scores grouped as the entry form groups them, for those who may not edit."""
+    return group_by_dimension(
+        IndicatorRow(indicator=indicator, score=scores.get(indicator.pk), value=None, note=None)
+        for indicator in indicators
+    )
+
+
+def group_by_dimension(rows: Iterable[IndicatorRow]) -> list[DimensionGroup]:
+    """Rows grouped by dimension in the declared order of ``Dimension``; empty ones left out."""
+    by_dimension: dict[str, list[IndicatorRow]] = {}
+    for row in rows:
+        by_dimension.setdefault(row.indicator.dimension, []).append(row)
+    return [
+        DimensionGroup(dimension=value, label=label, rows=by_dimension[value])
+        for value, label in Dimension.choices
+        if value in by_dimension
+    ]
+
+
+class VersionForm(forms.Form):
+    """The version of the evaluation that an approver read before approving."""
+
+    version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+
+
+class ReturnForm(VersionForm):
+    reason = forms.CharField(
+        label=_("Reason for return"),
+        max_length=REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Say why the evaluation is returned.")},
+    )
+
+
+def plain_number(value: object) -> str | None:
+    """A stored Decimal without the trailing zeros of its four decimal places (7.5000 -> 7.5)."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, Decimal):
+        return str(value)
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text

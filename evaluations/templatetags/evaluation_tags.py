@@ -1,0 +1,46 @@
+"""Template tags of the evaluation pages, and the navigation's question: who works on them."""
+
+from __future__ import annotations
+
+from django import template
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.utils.translation import gettext as _
+
+from evaluations import access
+from evaluations.forms import plain_number as _plain_number
+from evaluations.models import Evaluation, Indicator
+from registry.templatetags.registry_tags import zone_name
+
+register = template.Library()
+
+
+@register.filter
+def works_on_evaluations(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Whether the navigation offers this user the evaluations (the pages check again)."""
+    return user.is_authenticated and access.works_on_evaluations(user)
+
+
+@register.filter
+def plain_number(value: object) -> str:
+    """A stored figure without the trailing zeros of its decimal places: 7.5000 reads 7.5."""
+    return _plain_number(value) or ""
+
+
+@register.filter
+def valid_range(indicator: Indicator) -> str:
+    """The values an indicator accepts, as a reviewer reads them: "0 – 10", "≥ 0.01"."""
+    lowest, highest = plain_number(indicator.lowest), plain_number(indicator.highest)
+    if lowest and highest:
+        return f"{lowest} – {highest}"
+    if lowest:
+        return f"≥ {lowest}"
+    if highest:
+        return f"≤ {highest}"
+    return _("any number")
+
+
+@register.inclusion_tag("includes/zone_name.html")
+def evaluation_zone_name(evaluation: Evaluation, *, link: bool = True) -> dict[str, str]:
+    """The evaluated zone's names, as on the register, linking to the evaluation."""
+    names = zone_name(evaluation.zone, link=False)
+    return {**names, "url": evaluation.get_absolute_url() if link else ""}

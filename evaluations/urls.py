@@ -1,0 +1,16 @@
+"""URLs of the evaluation pages: the work queues and one evaluation's entry and approval."""
+
+from django.urls import path
+
+from evaluations import views
+
+app_name = "evaluations"
+
+urlpatterns = [
+    path("evaluations/", views.current_cycle_evaluations, name="current_cycle_evaluations"),
+    path("evaluations/<int:pk>/", views.evaluation_detail, name="evaluation_detail"),
+    path("evaluations/<int:pk>/submit/", views.evaluation_submit_view, name="evaluation_submit"),
+    path("evaluations/<int:pk>/approve/", views.evaluation_approve_view, name="evaluation_approve"),
+    path("evaluations/<int:pk>/return/", views.evaluation_return_view, name="evaluation_return"),
+    path("cycles/<int:year>/evaluations/", views.cycle_evaluations, name="cycle_evaluations"),
+]
