@@ -58,7 +58,8 @@ class Province(models.Model):
 
 class BatchQuerySet(models.QuerySet):
     def with_zone_counts(self) -> BatchQuerySet:
-        return self.annotate(zone_count=models.Count("zones"))
+        # An aggregate drops Meta.ordering, so the order is restated.
+        return self.annotate(zone_count=models.Count("zones")).order_by("number")
 
 
 class Batch(models.Model):

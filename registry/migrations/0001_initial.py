@@ -9,7 +9,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -18,136 +17,405 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Batch',
+            name="Batch",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveSmallIntegerField(unique=True, validators=[django.core.validators.MinValueValidator(1)], verbose_name='number')),
-                ('approved_on', models.DateField(verbose_name='approved on')),
-                ('document_no', models.CharField(blank=True, max_length=50, verbose_name='document number')),
-                ('notes', models.TextField(blank=True, verbose_name='notes')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "number",
+                    models.PositiveSmallIntegerField(
+                        unique=True,
+                        validators=[django.core.validators.MinValueValidator(1)],
+                        verbose_name="number",
+                    ),
+                ),
+                ("approved_on", models.DateField(verbose_name="approved on")),
+                (
+                    "document_no",
+                    models.CharField(blank=True, max_length=50, verbose_name="document number"),
+                ),
+                ("notes", models.TextField(blank=True, verbose_name="notes")),
             ],
             options={
-                'verbose_name': 'batch',
-                'verbose_name_plural': 'batches',
-                'ordering': ['number'],
+                "verbose_name": "batch",
+                "verbose_name_plural": "batches",
+                "ordering": ["number"],
             },
         ),
         migrations.CreateModel(
-            name='PendingImport',
+            name="PendingImport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(default='', max_length=64, unique=True)),
-                ('data', models.BinaryField()),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(default="", max_length=64, unique=True)),
+                ("data", models.BinaryField()),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'verbose_name': 'pending import',
-                'verbose_name_plural': 'pending imports',
+                "verbose_name": "pending import",
+                "verbose_name_plural": "pending imports",
             },
         ),
         migrations.CreateModel(
-            name='Province',
+            name="Province",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=2, unique=True, validators=[django.core.validators.RegexValidator('^\\d{2}$', 'A province code is two digits (GB/T 2260).')], verbose_name='code')),
-                ('name_zh', models.CharField(max_length=20, unique=True, verbose_name='Chinese name')),
-                ('name_en', models.CharField(max_length=40, unique=True, verbose_name='English name')),
-                ('region', models.CharField(choices=[('east', 'East'), ('central', 'Central'), ('west', 'West'), ('northeast', 'Northeast')], max_length=10, verbose_name='region')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "code",
+                    models.CharField(
+                        max_length=2,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^\\d{2}$", "A province code is two digits (GB/T 2260)."
+                            )
+                        ],
+                        verbose_name="code",
+                    ),
+                ),
+                (
+                    "name_zh",
+                    models.CharField(max_length=20, unique=True, verbose_name="Chinese name"),
+                ),
+                (
+                    "name_en",
+                    models.CharField(max_length=40, unique=True, verbose_name="English name"),
+                ),
+                (
+                    "region",
+                    models.CharField(
+                        choices=[
+                            ("east", "East"),
+                            ("central", "Central"),
+                            ("west", "West"),
+                            ("northeast", "Northeast"),
+                        ],
+                        max_length=10,
+                        verbose_name="region",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'province',
-                'verbose_name_plural': 'provinces',
-                'ordering': ['code'],
+                "verbose_name": "province",
+                "verbose_name_plural": "provinces",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalBatch',
+            name="HistoricalBatch",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('number', models.PositiveSmallIntegerField(db_index=True, validators=[django.core.validators.MinValueValidator(1)], verbose_name='number')),
-                ('approved_on', models.DateField(verbose_name='approved on')),
-                ('document_no', models.CharField(blank=True, max_length=50, verbose_name='document number')),
-                ('notes', models.TextField(blank=True, verbose_name='notes')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "number",
+                    models.PositiveSmallIntegerField(
+                        db_index=True,
+                        validators=[django.core.validators.MinValueValidator(1)],
+                        verbose_name="number",
+                    ),
+                ),
+                ("approved_on", models.DateField(verbose_name="approved on")),
+                (
+                    "document_no",
+                    models.CharField(blank=True, max_length=50, verbose_name="document number"),
+                ),
+                ("notes", models.TextField(blank=True, verbose_name="notes")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical batch',
-                'verbose_name_plural': 'historical batches',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical batch",
+                "verbose_name_plural": "historical batches",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalProvince',
+            name="HistoricalProvince",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('code', models.CharField(db_index=True, max_length=2, validators=[django.core.validators.RegexValidator('^\\d{2}$', 'A province code is two digits (GB/T 2260).')], verbose_name='code')),
-                ('name_zh', models.CharField(db_index=True, max_length=20, verbose_name='Chinese name')),
-                ('name_en', models.CharField(db_index=True, max_length=40, verbose_name='English name')),
-                ('region', models.CharField(choices=[('east', 'East'), ('central', 'Central'), ('west', 'West'), ('northeast', 'Northeast')], max_length=10, verbose_name='region')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "code",
+                    models.CharField(
+                        db_index=True,
+                        max_length=2,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^\\d{2}$", "A province code is two digits (GB/T 2260)."
+                            )
+                        ],
+                        verbose_name="code",
+                    ),
+                ),
+                (
+                    "name_zh",
+                    models.CharField(db_index=True, max_length=20, verbose_name="Chinese name"),
+                ),
+                (
+                    "name_en",
+                    models.CharField(db_index=True, max_length=40, verbose_name="English name"),
+                ),
+                (
+                    "region",
+                    models.CharField(
+                        choices=[
+                            ("east", "East"),
+                            ("central", "Central"),
+                            ("west", "West"),
+                            ("northeast", "Northeast"),
+                        ],
+                        max_length=10,
+                        verbose_name="region",
+                    ),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical province',
-                'verbose_name_plural': 'historical provinces',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical province",
+                "verbose_name_plural": "historical provinces",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalZone',
+            name="HistoricalZone",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('name_zh', models.CharField(db_index=True, max_length=50, verbose_name='Chinese name')),
-                ('name_en', models.CharField(db_index=True, max_length=100, verbose_name='English name')),
-                ('slug', models.SlugField(editable=False, max_length=120, verbose_name='slug')),
-                ('kind', models.CharField(blank=True, choices=[('city', 'city'), ('prefecture', 'prefecture'), ('county-level city', 'county-level city'), ('new area', 'new area'), ('region', 'region')], max_length=20, verbose_name='kind')),
-                ('status', models.CharField(choices=[('active', 'active'), ('on_notice', 'on notice'), ('exited', 'exited')], db_index=True, default='active', max_length=10, verbose_name='status')),
-                ('status_changed_on', models.DateField(blank=True, null=True, verbose_name='status changed on')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('batch', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='registry.batch', verbose_name='batch')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('province', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='registry.province', verbose_name='province')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "name_zh",
+                    models.CharField(db_index=True, max_length=50, verbose_name="Chinese name"),
+                ),
+                (
+                    "name_en",
+                    models.CharField(db_index=True, max_length=100, verbose_name="English name"),
+                ),
+                ("slug", models.SlugField(editable=False, max_length=120, verbose_name="slug")),
+                (
+                    "kind",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("city", "city"),
+                            ("prefecture", "prefecture"),
+                            ("county-level city", "county-level city"),
+                            ("new area", "new area"),
+                            ("region", "region"),
+                        ],
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("active", "active"),
+                            ("on_notice", "on notice"),
+                            ("exited", "exited"),
+                        ],
+                        db_index=True,
+                        default="active",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "status_changed_on",
+                    models.DateField(blank=True, null=True, verbose_name="status changed on"),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "batch",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="registry.batch",
+                        verbose_name="batch",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "province",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="registry.province",
+                        verbose_name="province",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical zone',
-                'verbose_name_plural': 'historical zones',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical zone",
+                "verbose_name_plural": "historical zones",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Zone',
+            name="Zone",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name_zh', models.CharField(max_length=50, unique=True, verbose_name='Chinese name')),
-                ('name_en', models.CharField(max_length=100, unique=True, verbose_name='English name')),
-                ('slug', models.SlugField(editable=False, max_length=120, unique=True, verbose_name='slug')),
-                ('kind', models.CharField(blank=True, choices=[('city', 'city'), ('prefecture', 'prefecture'), ('county-level city', 'county-level city'), ('new area', 'new area'), ('region', 'region')], max_length=20, verbose_name='kind')),
-                ('status', models.CharField(choices=[('active', 'active'), ('on_notice', 'on notice'), ('exited', 'exited')], db_index=True, default='active', max_length=10, verbose_name='status')),
-                ('status_changed_on', models.DateField(blank=True, null=True, verbose_name='status changed on')),
-                ('batch', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='zones', to='registry.batch', verbose_name='batch')),
-                ('province', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='zones', to='registry.province', verbose_name='province')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "name_zh",
+                    models.CharField(max_length=50, unique=True, verbose_name="Chinese name"),
+                ),
+                (
+                    "name_en",
+                    models.CharField(max_length=100, unique=True, verbose_name="English name"),
+                ),
+                (
+                    "slug",
+                    models.SlugField(
+                        editable=False, max_length=120, unique=True, verbose_name="slug"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("city", "city"),
+                            ("prefecture", "prefecture"),
+                            ("county-level city", "county-level city"),
+                            ("new area", "new area"),
+                            ("region", "region"),
+                        ],
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("active", "active"),
+                            ("on_notice", "on notice"),
+                            ("exited", "exited"),
+                        ],
+                        db_index=True,
+                        default="active",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "status_changed_on",
+                    models.DateField(blank=True, null=True, verbose_name="status changed on"),
+                ),
+                (
+                    "batch",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="zones",
+                        to="registry.batch",
+                        verbose_name="batch",
+                    ),
+                ),
+                (
+                    "province",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="zones",
+                        to="registry.province",
+                        verbose_name="province",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'zone',
-                'verbose_name_plural': 'zones',
-                'ordering': ['name_en'],
-                'permissions': [('import_zone', 'Can import batches of zones')],
+                "verbose_name": "zone",
+                "verbose_name_plural": "zones",
+                "ordering": ["name_en"],
+                "permissions": [("import_zone", "Can import batches of zones")],
             },
         ),
     ]
