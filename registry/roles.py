@@ -85,6 +85,27 @@ def grant_role_permissions(apps, app_labels: set[str]) -> None:
             group.permissions.add(permission)
 
 
+def sync_role_groups(**kwargs) -> None:
+    """Make sure the role groups exist and hold their permissions (a post_migrate handler).
+
+    The data migrations create the groups once; this keeps them after a database flush (as
+    between transactional tests) and grants permissions that a later app added.
+    """
+    from django.contrib.auth.models import Group, Permission
+
+    wanted = {name for names in ROLE_PERMISSIONS.values() for name in names}
+    permissions = {
+        f"{app_label}.{codename}": pk
+        for pk, app_label, codename in Permission.objects.values_list(
+            "pk", "content_type__app_label", "codename"
+        )
+        if f"{app_label}.{codename}" in wanted
+    }
+    for role, names in ROLE_PERMISSIONS.items():
+        group, _created = Group.objects.get_or_create(name=role)
+        group.permissions.add(*[permissions[name] for name in names if name in permissions])
+
+
 def user_roles(user: AbstractBaseUser | AnonymousUser) -> set[str]:
     """The role names a user holds; a superuser holds them all."""
     if not user.is_authenticated:

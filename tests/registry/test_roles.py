@@ -69,3 +69,13 @@ def test_demo_accounts_are_refused_when_debug_is_off(settings):
     with pytest.raises(CommandError, match="local development"):
         call_command("create_demo_accounts")
     assert not User.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_roles_survive_a_flush_of_the_database():
+    from django.core.management import call_command
+
+    call_command("flush", interactive=False, verbosity=0)
+    administrators = Group.objects.get(name=ADMINISTRATOR)
+    assert administrators.permissions.filter(codename="import_zone").exists()
+    assert set(Group.objects.values_list("name", flat=True)) >= set(ROLES)
