@@ -3,8 +3,13 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from registry import views as registry_views
+
+admin.site.site_header = _("zonetracker administration")
+admin.site.site_title = _("zonetracker")
+admin.site.index_title = _("Register, evaluations and accounts")
 
 urlpatterns = [
     path("", registry_views.home, name="home"),
