@@ -27,6 +27,7 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from import_export.formats import base_formats
 from import_export.results import Result, RowResult
 from import_export.tmp_storages import BaseStorage
@@ -66,9 +67,34 @@ def _header_key(text: str) -> str:
     return re.sub(r"[\s\-]+", "_", text.strip().casefold())
 
 
-_HEADER_ALIASES: dict[str, str] = {
-    _header_key(text): column.name for column in COLUMNS for text in (column.name, column.name_zh)
-}
+@dataclass(frozen=True)
+class TableFormat:
+    """The columns of one kind of file, and how its messages name its rows."""
+
+    columns: tuple[Column, ...]
+    no_rows: str
+    too_many_rows: str  # with %(max)s
+    ignored_columns: str  # with %(columns)s
+
+    def aliases(self) -> dict[str, str]:
+        """Every accepted header (English or Chinese, any case) → the column's name."""
+        return {
+            _header_key(text): column.name
+            for column in self.columns
+            for text in (column.name, column.name_zh)
+        }
+
+
+BATCH_FORMAT = TableFormat(
+    columns=COLUMNS,
+    no_rows=gettext_lazy("The file has a header row but no rows of zones."),
+    too_many_rows=gettext_lazy(
+        "The file has more than %(max)s rows of zones; split it into smaller files."
+    ),
+    ignored_columns=gettext_lazy(
+        "These columns are not part of the batch format and were ignored: %(columns)s."
+    ),
+)
 
 
 class BatchFileError(Exception):
@@ -110,7 +136,12 @@ _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def read_batch_file(raw: bytes) -> BatchDataset:
-    """Read an uploaded batch file (CSV in UTF-8, UTF-8 with BOM or GB18030, or XLSX).
+    """Read an uploaded batch file of zones (DESIGN §5); see ``read_table``."""
+    return read_table(raw, table=BATCH_FORMAT)
+
+
+def read_table(raw: bytes, *, table: TableFormat) -> BatchDataset:
+    """Read an uploaded table (CSV in UTF-8, UTF-8 with BOM or GB18030, or XLSX).
 
     The kind of file is recognised from its content, not its name or the format chosen in the
     admin. Raises ``BatchFileError`` naming every problem that makes the file unreadable: too
@@ -127,12 +158,12 @@ def read_batch_file(raw: bytes) -> BatchDataset:
     if not raw.strip():
         raise BatchFileError(_("The file is empty."))
     if raw.startswith(_ZIP_MAGIC):
-        return _read_xlsx(raw)
+        return _read_xlsx(raw, table)
     if raw.startswith(_OLE2_MAGIC):
         raise BatchFileError(
             _("Excel 97-2003 workbooks (.xls) are not read; save the file as .xlsx or as CSV.")
         )
-    return dataset_from_rows(_csv_rows(decode_text(raw)), strict_width=True)
+    return dataset_from_rows(_csv_rows(decode_text(raw)), table=table, strict_width=True)
 
 
 def decode_text(raw: bytes) -> str:
@@ -188,7 +219,7 @@ def _csv_rows(text: str) -> Iterator[tuple[int, list[object]]]:
         ) from None
 
 
-def _read_xlsx(raw: bytes) -> BatchDataset:
+def _read_xlsx(raw: bytes, table: TableFormat) -> BatchDataset:
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -208,7 +239,9 @@ def _read_xlsx(raw: bytes) -> BatchDataset:
         sheet = workbook.worksheets[0]
         # Some writers store wrong sheet dimensions, which read-only mode would trust.
         sheet.reset_dimensions()
-        return dataset_from_rows(_sheet_rows(sheet), strict_width=False, notices=notices)
+        return dataset_from_rows(
+            _sheet_rows(sheet), table=table, strict_width=False, notices=notices
+        )
     finally:
         workbook.close()
 
@@ -233,6 +266,7 @@ def _is_blank(value: object) -> bool:
 def dataset_from_rows(
     rows: Iterable[tuple[int, Sequence[object]]],
     *,
+    table: TableFormat = BATCH_FORMAT,
     strict_width: bool = True,
     notices: Sequence[str] = (),
 ) -> BatchDataset:
@@ -255,7 +289,7 @@ def dataset_from_rows(
             continue
         if header is None:
             header = [_header_text(cell) for cell in cells]
-            positions = _read_header(header, number, dataset, problems)
+            positions = _read_header(header, number, dataset, problems, table)
             if problems:
                 raise BatchFileError(problems)
             dataset.headers = list(positions)
@@ -264,10 +298,7 @@ def dataset_from_rows(
             problems.append(_ragged_message(number, len(cells), len(header), cells, strict_width))
             continue
         if len(dataset.row_numbers) >= max_rows:
-            raise BatchFileError(
-                _("The file has more than %(max)s rows of zones; split it into smaller files.")
-                % {"max": max_rows}
-            )
+            raise BatchFileError(str(table.too_many_rows) % {"max": max_rows})
         padded = [*cells, *[None] * (len(header) - len(cells))]
         dataset.append(
             [normalise_cell(name, padded[position]) for name, position in positions.items()]
@@ -279,7 +310,7 @@ def dataset_from_rows(
     if problems:
         raise BatchFileError(_cap(problems))
     if not dataset.row_numbers:
-        raise BatchFileError(_("The file has a header row but no rows of zones."))
+        raise BatchFileError(str(table.no_rows))
     return dataset
 
 
@@ -289,9 +320,14 @@ def _header_text(cell: object) -> str:
 
 
 def _read_header(
-    header: list[str], number: int, dataset: BatchDataset, problems: list[str]
+    header: list[str],
+    number: int,
+    dataset: BatchDataset,
+    problems: list[str],
+    table: TableFormat,
 ) -> dict[str, int]:
     """Map each known column to its position; report unnamed, duplicated and missing ones."""
+    aliases = table.aliases()
     positions: dict[str, int] = {}
     ignored: list[str] = []
     for position, text in enumerate(header):
@@ -301,7 +337,7 @@ def _read_header(
                 % {"row": number, "letter": column_letter(position)}
             )
             continue
-        name = _HEADER_ALIASES.get(_header_key(text))
+        name = aliases.get(_header_key(text))
         if name is None:
             ignored.append(text)
             continue
@@ -321,7 +357,7 @@ def _read_header(
             continue
         positions[name] = position
         dataset.column_labels[name] = text
-    missing = [c for c in COLUMNS if c.required and c.name not in positions]
+    missing = [c for c in table.columns if c.required and c.name not in positions]
     for column in missing:
         problems.append(
             _("Row %(row)s: the required column %(name)s (%(name_zh)s) is missing.")
@@ -331,8 +367,7 @@ def _read_header(
         problems.append(_("Columns must be separated by commas, not semicolons or tabs."))
     if ignored:
         dataset.notices.append(
-            _("These columns are not part of the batch format and were ignored: %(columns)s.")
-            % {"columns": ", ".join(f"“{text}”" for text in ignored)}
+            str(table.ignored_columns) % {"columns": ", ".join(f"“{text}”" for text in ignored)}
         )
     return positions
 
