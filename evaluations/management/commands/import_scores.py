@@ -1,0 +1,58 @@
+"""Import scores of a cycle from a CSV or XLSX file."""
+
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from evaluations.importing import SCORE_FORMAT, scores_import
+from evaluations.models import Cycle
+from registry.importing import BatchFileError, read_table
+
+
+class Command(BaseCommand):
+    help = (
+        "Import scores of the cycle of YEAR from FILE (CSV in UTF-8 or GB18030, or XLSX) with "
+        "the columns zone (Chinese or English name, or slug), indicator (code), value and "
+        "note (optional). All or nothing: any bad row and nothing is written; every error "
+        "names the row (the header is row 1), the column and the problem."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("year", type=int)
+        parser.add_argument("file", type=Path)
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Check the file and report; write nothing."
+        )
+        parser.add_argument(
+            "--user", help="Record the scores as entered by this Administrator (a user name)."
+        )
+
+    def handle(self, *args, **options) -> None:
+        cycle = Cycle.objects.filter(year=options["year"]).first()
+        if cycle is None:
+            raise CommandError(f"There is no cycle of {options['year']}.")
+        user = None
+        if options["user"]:
+            user = get_user_model().objects.filter(username=options["user"]).first()
+            if user is None:
+                raise CommandError(f"There is no user called {options['user']!r}.")
+        try:
+            raw = options["file"].read_bytes()
+        except OSError as error:
+            raise CommandError(f"{options['file']}: {error.strerror}") from None
+        try:
+            table = read_table(raw, table=SCORE_FORMAT)
+            summary = scores_import(cycle=cycle, table=table, by=user, dry_run=options["dry_run"])
+        except BatchFileError as error:
+            raise CommandError("\n".join(["Nothing was imported.", *error.problems])) from None
+        except PermissionDenied as error:
+            raise CommandError(str(error)) from None
+        for notice in summary.notices:
+            self.stdout.write(notice)
+        if not summary.ok:
+            raise CommandError("\n".join(["Nothing was imported.", *summary.errors]))
+        self.stdout.write(summary.counts())
+        if options["dry_run"]:
+            self.stdout.write("Dry run: nothing was written.")
