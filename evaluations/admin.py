@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 
 from evaluations.models import Cycle, CycleStatus, Evaluation, Indicator, Score
-from evaluations.services import EditConflict, claim_version, evaluation_assign
+from evaluations.services import EditConflict, claim_version, cycle_open, evaluation_assign
 from registry.roles import REVIEWER
 
 
@@ -48,6 +48,29 @@ class IndicatorInline(admin.TabularInline):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+
+class OpenCycleForm(forms.ModelForm):
+    """Opening a cycle from the admin: a year and, optionally, a cut-off date."""
+
+    class Meta:
+        model = Cycle
+        fields = ["year", "cutoff"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["cutoff"].required = False
+        self.fields["cutoff"].help_text = _(
+            "Zones approved on or before this date are evaluated. Leave it empty for the "
+            "31 December before the evaluated year."
+        )
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if cleaned.get("year") and not cleaned.get("cutoff"):
+            cleaned["cutoff"] = Cycle.default_cutoff(cleaned["year"])
+            self.instance.cutoff = cleaned["cutoff"]
+        return cleaned
 
 
 @admin.register(Cycle)
@@ -98,9 +121,31 @@ class CycleAdmin(ReadOnlyHistoryAdmin):
             ]
         return super().formfield_for_choice_field(db_field, request, **kwargs)
 
+    def get_form(self, request: HttpRequest, obj: Cycle | None = None, **kwargs):
+        if obj is None:
+            kwargs["form"] = OpenCycleForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fieldsets(self, request: HttpRequest, obj: Cycle | None = None):
+        if obj is None:
+            return [(None, {"fields": ["year", "cutoff"]})]
+        return super().get_fieldsets(request, obj)
+
+    def get_inlines(self, request: HttpRequest, obj: Cycle | None):
+        return self.inlines if obj is not None else []
+
     def has_add_permission(self, request: HttpRequest) -> bool:
-        # A cycle is opened with its evaluations by open_cycle, not created empty here.
-        return False
+        return request.user.has_perm("evaluations.open_cycle")
+
+    def save_model(self, request: HttpRequest, obj: Cycle, form, change: bool) -> None:
+        if change:
+            obj._history_user = request.user
+            super().save_model(request, obj, form, change)
+            return
+        # Adding a cycle means opening it: framework, policy and evaluations come with it.
+        opened = cycle_open(year=obj.year, cutoff=obj.cutoff, by=request.user)
+        obj.pk = opened.pk
+        obj.refresh_from_db()
 
 
 @admin.register(Indicator)

@@ -139,3 +139,36 @@ def test_the_evaluation_changelist_has_a_bounded_number_of_queries(
     with django_assert_max_num_queries(20):
         response = admin_client_alice.get(reverse("admin:evaluations_evaluation_changelist"))
     assert response.status_code == 200
+
+
+def test_an_administrator_opens_a_cycle_in_the_admin(admin_client_alice, framework, zones):
+    from evaluations.models import Cycle
+
+    response = admin_client_alice.post(
+        reverse("admin:evaluations_cycle_add"), {"year": "2021", "cutoff": ""}
+    )
+    assert response.status_code == 302
+    cycle = Cycle.objects.get(year=2021)
+    assert str(cycle.cutoff) == "2020-12-31"
+    assert cycle.evaluations.count() == 3
+    assert cycle.indicators.count() == 16
+
+
+def test_opening_an_existing_year_in_the_admin_is_refused(admin_client_alice, cycle):
+    response = admin_client_alice.post(
+        reverse("admin:evaluations_cycle_add"), {"year": "2021", "cutoff": ""}
+    )
+    assert response.status_code == 200
+    assert b"already exists" in response.content
+    assert Evaluation.objects.count() == 3
+
+
+def test_approvers_cannot_open_cycles_in_the_admin(client, bob, framework, zones):
+    from evaluations.models import Cycle
+
+    bob.is_staff = True
+    bob.save()
+    client.login(username="bob", password=PASSWORD)
+    response = client.post(reverse("admin:evaluations_cycle_add"), {"year": "2021"})
+    assert response.status_code == 403
+    assert not Cycle.objects.exists()
