@@ -153,7 +153,7 @@ def evaluation_assign(
     if reviewer is not None and not has_role(reviewer, REVIEWER):
         raise ValidationError(_("%(user)s is not a reviewer.") % {"user": reviewer.get_username()})
     with transaction.atomic():
-        chosen = list(evaluations.select_related("cycle").select_for_update())
+        chosen = list(evaluations.select_related("cycle").select_for_update(of=("self",)))
         published = [e for e in chosen if e.cycle.is_published]
         if published:
             raise ValidationError(_("Evaluations of a published cycle cannot be reassigned."))
