@@ -91,6 +91,11 @@ class Cycle(models.Model):
         default=2,
         validators=[MinValueValidator(1), MaxValueValidator(10)],
     )
+    is_demo = models.BooleanField(
+        _("demonstration data"),
+        default=False,
+        help_text=_("Synthetic scores made by seed_demo: not official results."),
+    )
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -478,3 +483,81 @@ class Score(models.Model):
 
     def __str__(self) -> str:
         return f"{self.indicator.code}: {self.value}"
+
+
+class Recommendation(models.TextChoices):
+    """What the survival-of-the-fittest rule recommends for a zone after a published cycle."""
+
+    WARN = "warn", _("warn (on notice, must rectify)")
+    EXIT = "exit", _("exit")
+    LIFT = "lift", _("lift the notice")
+
+
+class Outcome(models.TextChoices):
+    """What an approver decided."""
+
+    RETAIN = "retain", _("retain")
+    WARN = "warn", _("warn")
+    RECTIFY = "rectify", _("require rectification")
+    EXIT = "exit", _("exit")
+
+
+class DecisionQuerySet(models.QuerySet):
+    def for_cycle(self, cycle: Cycle) -> DecisionQuerySet:
+        return self.filter(cycle=cycle)
+
+    def with_related(self) -> DecisionQuerySet:
+        return self.select_related("cycle", "zone__province", "zone__batch", "decided_by")
+
+    def pending(self) -> DecisionQuerySet:
+        return self.filter(outcome="")
+
+
+class Decision(models.Model):
+    """A recommendation for a zone after a published cycle, and the decision taken on it."""
+
+    cycle = models.ForeignKey(
+        Cycle, on_delete=models.PROTECT, related_name="decisions", verbose_name=_("cycle")
+    )
+    zone = models.ForeignKey(
+        Zone, on_delete=models.PROTECT, related_name="decisions", verbose_name=_("zone")
+    )
+    recommendation = models.CharField(
+        _("recommendation"), max_length=10, choices=Recommendation.choices, blank=True
+    )
+    rule = models.CharField(
+        _("rule applied"),
+        max_length=300,
+        blank=True,
+        help_text=_("Why the rule recommended this, in words."),
+    )
+    outcome = models.CharField(_("decision"), max_length=10, choices=Outcome.choices, blank=True)
+    rationale = models.TextField(_("rationale"), blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    history = HistoricalRecords()
+    objects = DecisionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["cycle", "zone__name_en"]
+        verbose_name = _("decision")
+        verbose_name_plural = _("decisions")
+        constraints = [
+            models.UniqueConstraint(fields=["cycle", "zone"], name="unique_decision"),
+        ]
+        permissions = [("decide", _("Can record decisions on recommendations"))]
+
+    def __str__(self) -> str:
+        return f"{self.zone} – {self.cycle.year}"
+
+    @property
+    def is_decided(self) -> bool:
+        return bool(self.outcome)

@@ -20,15 +20,21 @@ ROLE_LABELS = {
 }
 
 _READ_REGISTER = ["registry.view_province", "registry.view_batch", "registry.view_zone"]
-_READ_CYCLES = ["evaluations.view_cycle", "evaluations.view_indicator"]
+_READ_CYCLES = ["evaluations.view_cycle", "evaluations.view_indicator", "evaluations.view_decision"]
 _READ_EVALUATIONS = [*_READ_CYCLES, "evaluations.view_evaluation", "evaluations.view_score"]
 
-# "app_label.codename" for each role. Data migrations apply this (see grant_role_permissions);
-# a permission that does not exist yet is granted by the migration of the app that adds it.
+# "app_label.codename" for each role. Data migrations created the groups; after every
+# ``migrate`` sync_role_groups grants what is listed here, so a new permission only needs a
+# line here.
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     VIEWER: [*_READ_REGISTER, *_READ_CYCLES],
     REVIEWER: [*_READ_REGISTER, *_READ_EVALUATIONS, "evaluations.enter_evaluation"],
-    APPROVER: [*_READ_REGISTER, *_READ_EVALUATIONS, "evaluations.approve_evaluation"],
+    APPROVER: [
+        *_READ_REGISTER,
+        *_READ_EVALUATIONS,
+        "evaluations.approve_evaluation",
+        "evaluations.decide",
+    ],
     ADMINISTRATOR: [
         *_READ_REGISTER,
         *_READ_EVALUATIONS,
@@ -79,10 +85,13 @@ def grant_role_permissions(apps, app_labels: set[str]) -> None:
             app_label, codename = name.split(".")
             if app_label not in app_labels:
                 continue
-            permission = permission_model.objects.get(
+            # A permission added by a later migration is granted after migrate, by
+            # sync_role_groups.
+            permission = permission_model.objects.filter(
                 content_type__app_label=app_label, codename=codename
-            )
-            group.permissions.add(permission)
+            ).first()
+            if permission is not None:
+                group.permissions.add(permission)
 
 
 def sync_role_groups(**kwargs) -> None:

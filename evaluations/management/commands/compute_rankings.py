@@ -1,0 +1,28 @@
+"""Recompute the totals, ranks and grades of a cycle that is not published."""
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from evaluations.models import Cycle
+from evaluations.services import rankings_compute
+
+
+class Command(BaseCommand):
+    help = "Recompute totals, ranks and grades of the cycle of YEAR (refused once published)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("year", type=int)
+
+    def handle(self, *args, **options) -> None:
+        cycle = Cycle.objects.filter(year=options["year"]).first()
+        if cycle is None:
+            raise CommandError(f"There is no cycle of {options['year']}.")
+        try:
+            results = rankings_compute(cycle=cycle)
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from None
+        ranked = sum(1 for r in results if r.ranked)
+        self.stdout.write(
+            f"Rankings of {cycle.year}: {ranked} ranked, {len(results) - ranked} not ranked "
+            "(a score is missing)."
+        )

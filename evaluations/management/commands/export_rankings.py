@@ -1,0 +1,29 @@
+"""Write a cycle's rankings to standard output as CSV or JSON."""
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from evaluations.models import Cycle
+from evaluations.rankings import EXPORT_COLUMNS, ranking_rows, rankings_csv, rankings_json
+
+
+class Command(BaseCommand):
+    help = (
+        "Write the rankings of the cycle of YEAR to standard output, with the columns "
+        + ",".join(EXPORT_COLUMNS)
+        + ". zone is the English name, grade 1-4, recommendation empty, warn or exit, "
+        "decision empty, retain, warn, rectify or exit; cells that do not apply are empty."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("year", type=int)
+        parser.add_argument("--format", choices=["csv", "json"], default="csv")
+
+    def handle(self, *args, **options) -> None:
+        cycle = Cycle.objects.filter(year=options["year"]).first()
+        if cycle is None:
+            raise CommandError(f"There is no cycle of {options['year']}.")
+        records = [row.export_record() for row in ranking_rows(cycle)]
+        if options["format"] == "json":
+            self.stdout.write(rankings_json(records))
+        else:
+            self.stdout.write(rankings_csv(records, EXPORT_COLUMNS), ending="")
