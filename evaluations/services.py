@@ -20,16 +20,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from evaluations import scoring
+from evaluations import rules, scoring
 from evaluations.models import (
     Cycle,
     CycleStatus,
+    Decision,
     Evaluation,
     EvaluationStatus,
     Indicator,
+    Outcome,
     Score,
 )
-from registry.models import Zone
+from registry.models import Zone, ZoneStatus
 from registry.roles import ADMINISTRATOR, APPROVER, REVIEWER, has_role
 
 # Fields of an indicator that a new cycle copies from the previous framework.
@@ -441,3 +443,156 @@ def rankings_compute(*, cycle: Cycle, by: AbstractBaseUser | None = None) -> lis
             default_change_reason="rankings computed",
         )
     return results
+
+
+# --- publication and decisions ------------------------------------------------------------
+
+
+def recommendations_for(cycle: Cycle) -> list[tuple[Evaluation, rules.Advice]]:
+    """The rule's advice for each evaluation of a published cycle, from the recent grades."""
+    policy = rules.RulePolicy(failing_grade=cycle.failing_grade, exit_after=cycle.exit_after)
+    recent = list(
+        Cycle.objects.published()
+        .filter(year__lte=cycle.year)
+        .order_by("-year")[: policy.exit_after]
+    )[::-1]
+    grades = {
+        (cycle_id, zone_id): grade
+        for cycle_id, zone_id, grade in Evaluation.objects.filter(cycle__in=recent).values_list(
+            "cycle_id", "zone_id", "grade"
+        )
+    }
+    advice = []
+    for evaluation in cycle.evaluations.select_related("zone").order_by("zone__name_en"):
+        history = [grades.get((c.pk, evaluation.zone_id)) for c in recent]
+        on_notice = evaluation.zone.status == ZoneStatus.ON_NOTICE
+        advice.append((evaluation, rules.recommend(history, on_notice=on_notice, policy=policy)))
+    return advice
+
+
+def _rule_text(cycle: Cycle, advice: rules.Advice) -> str:
+    # Kept in English in the database; pages show the grades themselves in either language.
+    if advice.recommendation == rules.LIFT:
+        return f"on notice and no longer at grade {cycle.failing_grade} or worse in {cycle.year}"
+    return (
+        f"grade {cycle.failing_grade} or worse in {advice.failing_run} consecutive published "
+        f"cycle(s) up to {cycle.year}; exit after {cycle.exit_after}"
+    )
+
+
+def cycle_publish(*, cycle: Cycle, by: AbstractBaseUser | None = None) -> list[Decision]:
+    """Freeze a cycle whose evaluations are all approved, and record the rule's recommendations.
+
+    Rankings are computed once more with the cycle's weights and policy, then frozen with it.
+    """
+    if by is not None and not has_role(by, ADMINISTRATOR):
+        raise PermissionDenied(_("Only Administrators may publish a cycle."))
+    with transaction.atomic():
+        cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)
+        if cycle.is_published:
+            raise ValidationError(
+                _("The cycle of %(year)s is already published.") % {"year": cycle.year}
+            )
+        pending = list(
+            cycle.evaluations.exclude(status=EvaluationStatus.APPROVED)
+            .select_related("zone")
+            .order_by("zone__name_en")
+        )
+        if pending:
+            raise ValidationError(
+                _("%(count)s evaluations are not approved: %(zones)s.")
+                % {
+                    "count": len(pending),
+                    "zones": ", ".join(
+                        f"{e.zone.name_en} ({e.get_status_display()})" for e in pending
+                    ),
+                }
+            )
+        results = rankings_compute(cycle=cycle, by=by)
+        unranked = [r.name for r in results if not r.ranked]
+        if unranked:
+            raise ValidationError(
+                _("%(count)s evaluations miss a score and cannot be ranked: %(zones)s.")
+                % {"count": len(unranked), "zones": ", ".join(unranked)}
+            )
+        cycle.status = CycleStatus.PUBLISHED
+        cycle.published_at = timezone.now()
+        cycle.published_by = by
+        cycle._history_user = by
+        cycle.save()
+        decisions = [
+            Decision(
+                cycle=cycle,
+                zone_id=evaluation.zone_id,
+                recommendation=advice.recommendation,
+                rule=_rule_text(cycle, advice),
+            )
+            for evaluation, advice in recommendations_for(cycle)
+            if advice.is_action
+        ]
+        return bulk_create_with_history(decisions, Decision, default_user=by)
+
+
+# Each decided outcome puts the zone in this status.
+_OUTCOME_STATUS = {
+    Outcome.RETAIN: ZoneStatus.ACTIVE,
+    Outcome.WARN: ZoneStatus.ON_NOTICE,
+    Outcome.RECTIFY: ZoneStatus.ON_NOTICE,
+    Outcome.EXIT: ZoneStatus.EXITED,
+}
+
+
+def can_decide(user: AbstractBaseUser, decision: Decision) -> bool:
+    return (
+        user.is_authenticated
+        and has_role(user, APPROVER)
+        and decision.cycle.is_published
+        and not decision.is_decided
+    )
+
+
+def decision_record(
+    *, decision: Decision, outcome: str, rationale: str, by: AbstractBaseUser
+) -> Decision:
+    """An approver's decision on a recommendation, with its effect on the zone's status."""
+    rationale = (rationale or "").strip()
+    if not has_role(by, APPROVER):
+        raise PermissionDenied(_("Only Approvers may record decisions."))
+    if not decision.cycle.is_published:
+        raise ValidationError(_("Decisions are taken only on a published cycle."))
+    if outcome not in Outcome.values:
+        raise ValidationError({"outcome": _("Choose retain, warn, rectify or exit.")})
+    if not rationale:
+        raise ValidationError({"rationale": _("Write the rationale of the decision.")})
+    with transaction.atomic():
+        decision = (
+            Decision.objects.select_for_update().select_related("zone", "cycle").get(pk=decision.pk)
+        )
+        if decision.is_decided:
+            raise ValidationError(
+                _("This was decided already (%(outcome)s) by %(user)s.")
+                % {
+                    "outcome": decision.get_outcome_display(),
+                    "user": decision.decided_by.get_username() if decision.decided_by else "",
+                }
+            )
+        zone = decision.zone
+        if zone.status == ZoneStatus.EXITED:
+            raise ValidationError(_("The zone has exited already."))
+        now = timezone.now()
+        decision.outcome = outcome
+        decision.rationale = rationale
+        decision.decided_by = by
+        decision.decided_at = now
+        decision._history_user = by
+        decision.save()
+        new_status = _OUTCOME_STATUS[outcome]
+        if zone.status != new_status:
+            zone.status = new_status
+            zone.status_changed_on = timezone.localdate(now)
+            zone._history_user = by
+            zone._change_reason = (
+                f"decision after the evaluation of {decision.cycle.year}: {outcome}"
+            )
+            zone.save()
+    return decision

@@ -1,0 +1,34 @@
+"""Publish a cycle: freeze it and record the exit rule's recommendations."""
+
+from collections import Counter
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from evaluations.models import Cycle
+from evaluations.services import cycle_publish
+
+
+class Command(BaseCommand):
+    help = (
+        "Publish the cycle of YEAR once every evaluation is approved (otherwise exit status 1, "
+        "naming those that are not): rankings are computed and frozen, and the exit rule's "
+        "recommendations are recorded for approvers to decide on."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("year", type=int)
+
+    def handle(self, *args, **options) -> None:
+        cycle = Cycle.objects.filter(year=options["year"]).first()
+        if cycle is None:
+            raise CommandError(f"There is no cycle of {options['year']}.")
+        try:
+            decisions = cycle_publish(cycle=cycle)
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from None
+        counts = Counter(d.recommendation for d in decisions)
+        self.stdout.write(
+            f"Published the cycle of {cycle.year}. Recommendations: {counts['warn']} warn, "
+            f"{counts['exit']} exit, {counts['lift']} lift a notice."
+        )
