@@ -30,6 +30,7 @@ run: install
 	$(DEV_ENV) $(PY) manage.py load_register
 	$(DEV_ENV) $(PY) manage.py load_framework
 	$(DEV_ENV) $(PY) manage.py create_demo_accounts
+	@if [ "$(DEMO)" != "0" ]; then $(DEV_ENV) $(PY) manage.py seed_demo; fi
 	$(DEV_ENV) $(PY) manage.py runserver $(HOST)
 
 test: install-dev

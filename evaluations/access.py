@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
-from evaluations.models import CycleStatus, Evaluation, EvaluationStatus
+from evaluations.models import Evaluation
+from evaluations.services import can_return
 from registry.roles import ADMINISTRATOR, APPROVER, REVIEWER, has_role
 
 
@@ -26,8 +27,4 @@ def can_read(user: AbstractBaseUser | AnonymousUser, evaluation: Evaluation) -> 
 
 def offers_return(user: AbstractBaseUser | AnonymousUser, evaluation: Evaluation) -> bool:
     """Whether the page offers the Return form; ``evaluation_return`` checks again."""
-    return (
-        has_role(user, APPROVER)
-        and evaluation.status == EvaluationStatus.SUBMITTED
-        and evaluation.cycle.status in {CycleStatus.OPEN, CycleStatus.IN_REVIEW}
-    )
+    return can_return(user, evaluation)

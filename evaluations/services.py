@@ -202,6 +202,16 @@ def can_approve(user: AbstractBaseUser, evaluation: Evaluation) -> bool:
     )
 
 
+def can_return(user: AbstractBaseUser, evaluation: Evaluation) -> bool:
+    """Any Approver may send a submitted evaluation back while the cycle is not published."""
+    return (
+        user.is_authenticated
+        and has_role(user, APPROVER)
+        and evaluation.status == EvaluationStatus.SUBMITTED
+        and evaluation.cycle.status in {CycleStatus.OPEN, CycleStatus.IN_REVIEW}
+    )
+
+
 def _changes_since(evaluation: Evaluation, version: int) -> list[ScoreChange]:
     """Score changes recorded after the evaluation reached ``version``."""
     seen = evaluation.history.filter(version=version).order_by("history_date").last()
@@ -328,8 +338,10 @@ def evaluation_approve(
     *, evaluation: Evaluation, by: AbstractBaseUser, version: int | None = None
 ) -> Evaluation:
     """Approve a submitted evaluation (four eyes: never one the approver entered)."""
+    if not has_role(by, APPROVER):
+        raise PermissionDenied(_("Only Approvers may approve evaluations."))
     if not can_approve(by, evaluation):
-        if has_role(by, APPROVER) and by.pk in editors_of(evaluation):
+        if by.pk in editors_of(evaluation):
             raise PermissionDenied(_("You cannot approve an evaluation you entered or edited."))
         if evaluation.status != EvaluationStatus.SUBMITTED:
             raise ValidationError(_("Only a submitted evaluation can be approved."))
@@ -349,12 +361,11 @@ def evaluation_return(
 ) -> Evaluation:
     """Send a submitted evaluation back to its reviewer with a reason."""
     reason = (reason or "").strip()
-    if not (
-        has_role(by, APPROVER)
-        and evaluation.cycle.status in {CycleStatus.OPEN, CycleStatus.IN_REVIEW}
-    ):
-        raise PermissionDenied(_("You may not return this evaluation."))
-    if evaluation.status != EvaluationStatus.SUBMITTED:
+    if not has_role(by, APPROVER):
+        raise PermissionDenied(_("Only Approvers may return evaluations."))
+    if evaluation.cycle.status not in {CycleStatus.OPEN, CycleStatus.IN_REVIEW}:
+        raise PermissionDenied(_("The cycle is not under review: nothing can be returned."))
+    if not can_return(by, evaluation):
         raise ValidationError(_("Only a submitted evaluation can be returned."))
     if not reason:
         raise ValidationError({"reason": _("Say why the evaluation is returned.")})
