@@ -136,3 +136,95 @@ def rankings_json(records: Iterable[dict[str, object]]) -> str:
         ensure_ascii=False,
         indent=2,
     )
+
+
+@dataclass(frozen=True)
+class DimensionShare:
+    """One dimension's part in a total: its weight share, average score and points."""
+
+    dimension: str
+    label: str
+    weight_share: Decimal  # percent of all weight
+    score: Decimal  # weighted average score of its indicators, 0..100
+    points: Decimal  # what it adds to the total
+
+
+@dataclass(frozen=True)
+class Explanation:
+    evaluation: Evaluation
+    dimensions: list[DimensionShare]
+    points_to_next_grade: Decimal | None
+
+
+def explain(evaluation: Evaluation) -> Explanation | None:
+    """Why an evaluation has its total: each dimension's contribution, and what it lacks.
+
+    Measures are scored against the worst and frontier figures of the cycle's ranked
+    evaluations, read with one aggregate query, so explaining one zone does not rescore all.
+    """
+    from django.db.models import Max, Min
+
+    from evaluations import scoring
+    from evaluations.models import Dimension, Score
+    from evaluations.services import cycle_policy
+
+    if evaluation.rank is None or evaluation.total is None:
+        return None
+    cycle = evaluation.cycle
+    indicators = list(cycle.indicators.in_order())
+    bounds = {
+        row["indicator_id"]: (row["low"], row["high"])
+        for row in Score.objects.filter(evaluation__cycle=cycle, evaluation__rank__isnull=False)
+        .values("indicator_id")
+        .annotate(low=Min("value"), high=Max("value"))
+    }
+    values = dict(evaluation.scores.values_list("indicator_id", "value"))
+    weight_sum = sum((i.weight for i in indicators), Decimal(0))
+    per_dimension: dict[str, list[tuple[Decimal, Decimal]]] = {}
+    for indicator in indicators:
+        value = values[indicator.pk]
+        if indicator.kind == "points":
+            score = scoring.points_score(value, indicator.max_points)
+        else:
+            low, high = bounds[indicator.pk]
+            worst, frontier = scoring.measure_bounds(
+                [low, high],
+                higher_is_better=indicator.higher_is_better,
+                log_scale=indicator.log_scale,
+            )
+            score = scoring.measure_score(
+                value, worst=worst, frontier=frontier, log_scale=indicator.log_scale
+            )
+        per_dimension.setdefault(indicator.dimension, []).append((indicator.weight, score))
+    labels = dict(Dimension.choices)
+    dimensions = []
+    for dimension, parts in per_dimension.items():
+        weight = sum((w for w, _s in parts), Decimal(0))
+        dimensions.append(
+            DimensionShare(
+                dimension=dimension,
+                label=str(labels.get(dimension, dimension)),
+                weight_share=(weight / weight_sum * 100).quantize(Decimal("0.1")),
+                score=(sum((w * s for w, s in parts), Decimal(0)) / weight).quantize(
+                    Decimal("0.01")
+                ),
+                points=scoring.round_total(sum((w * s for w, s in parts), Decimal(0)) / weight_sum),
+            )
+        )
+    policy = cycle_policy(cycle)
+    cutoff_total = (
+        cycle.evaluations.filter(rank__lte=policy.grade1_size)
+        .order_by("-rank")
+        .values_list("total", flat=True)
+        .first()
+    )
+    return Explanation(
+        evaluation=evaluation,
+        dimensions=dimensions,
+        points_to_next_grade=scoring.points_to_next_grade(
+            total=evaluation.total,
+            grade=evaluation.grade,
+            policy=policy,
+            grade1_cutoff_total=cutoff_total,
+        ),
+    )

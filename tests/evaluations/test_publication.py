@@ -273,3 +273,22 @@ def test_seed_demo_creates_two_published_cycles_and_an_open_one_once(register, f
     open_cycle = Cycle.objects.get(year=2023)
     assert open_cycle.evaluations.filter(status=EvaluationStatus.SUBMITTED).exists()
     assert open_cycle.evaluations.filter(reviewer__username="reviewer").count() == 165
+
+
+def test_the_explanation_adds_up_to_the_total_and_says_what_is_missing(small_policy_cycle):
+    from evaluations.rankings import explain
+
+    score_all(small_policy_cycle, {"Alpha": 10, "Bravo": 7, "Charlie": 3})
+    rankings_compute(cycle=small_policy_cycle)
+    for evaluation in small_policy_cycle.evaluations.select_related("cycle"):
+        explanation = explain(evaluation)
+        points = sum(d.points for d in explanation.dimensions)
+        assert abs(points - evaluation.total) <= Decimal("0.05")
+        assert sum(d.weight_share for d in explanation.dimensions) == Decimal("100.0")
+    charlie = small_policy_cycle.evaluations.select_related("cycle").get(zone__name_en="Charlie")
+    # Grade 4 at 16.50: 43.50 short of the grade 3 threshold of 60.
+    assert explain(charlie).points_to_next_grade == Decimal("43.50")
+    alpha = small_policy_cycle.evaluations.select_related("cycle").get(zone__name_en="Alpha")
+    assert explain(alpha).points_to_next_grade is None
+    results = {d.dimension: d for d in explain(alpha).dimensions}
+    assert results["results"].score == Decimal("100.00")
