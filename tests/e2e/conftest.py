@@ -65,12 +65,23 @@ def page(browser, live_server, request: pytest.FixtureRequest) -> Iterator:
     context = browser.new_context(base_url=live_server.url, locale="en-GB")
     context.set_default_timeout(15_000)
     page = context.new_page()
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(f"{page.url}: {message.text}")
+            if "Content Security Policy" in message.text and "/admin/" not in page.url
+            else None
+        ),
+    )
     yield page
     report = getattr(request.node, "report_call", None)
     if report is not None and report.failed:
         SCREENSHOTS.mkdir(exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / f"{request.node.name}.png"), full_page=True)
     context.close()
+    # zonetracker's own pages must run under the strict policy without a single violation.
+    assert not violations, violations
 
 
 def log_in(page, username: str, password: str) -> None:
