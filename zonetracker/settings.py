@@ -182,7 +182,8 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# zonetracker's own catalogue first; then django-filter's Chinese, which it ships for zh_CN only.
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale" / "django_filters"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
