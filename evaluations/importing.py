@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 
 from evaluations.models import Cycle, CycleStatus, Evaluation, EvaluationStatus, Score
 from evaluations.services import claim_version
-from registry.importing import BatchDataset, Column, TableFormat
+from registry.importing import BatchDataset, Column, ImportSummary, TableFormat
 from registry.roles import ADMINISTRATOR, has_role
 
 SCORE_FORMAT = TableFormat(
@@ -32,26 +32,6 @@ SCORE_FORMAT = TableFormat(
         "These columns are not part of the score format and were ignored: %(columns)s."
     ),
 )
-
-
-@dataclass
-class ScoreImportSummary:
-    new: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    errors: list[str] = field(default_factory=list)
-    notices: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    def counts(self) -> str:
-        return _("%(new)s new, %(updated)s updated, %(unchanged)s unchanged") % {
-            "new": self.new,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-        }
 
 
 @dataclass(frozen=True)
@@ -80,7 +60,7 @@ def scores_import(
     table: BatchDataset,
     by: AbstractBaseUser | None = None,
     dry_run: bool = False,
-) -> ScoreImportSummary:
+) -> ImportSummary:
     """Check every row of ``table`` and, only when all are good, write the scores.
 
     A zone is named by its Chinese or English name or its slug; an indicator by its code.
@@ -90,13 +70,13 @@ def scores_import(
     """
     if by is not None and not has_role(by, ADMINISTRATOR):
         raise PermissionDenied(_("Only Administrators may import scores."))
-    summary = ScoreImportSummary(notices=list(table.notices))
+    notices = list(table.notices)
     if cycle.status != CycleStatus.OPEN:
-        summary.errors.append(
-            _("The cycle of %(year)s is %(status)s: scores can only be imported while it is open.")
-            % {"year": cycle.year, "status": cycle.get_status_display()}
-        )
-        return summary
+        message = _(
+            "The cycle of %(year)s is %(status)s: scores can only be imported while it is open."
+        ) % {"year": cycle.year, "status": cycle.get_status_display()}
+        return ImportSummary(errors=[message], notices=notices)
+    errors: list[str] = []
 
     evaluations = list(cycle.evaluations.select_related("zone"))
     by_name: dict[str, Evaluation] = {}
@@ -108,7 +88,7 @@ def scores_import(
     labels = table.column_labels
 
     def problem(number: int, column: str, message: str) -> None:
-        summary.errors.append(
+        errors.append(
             _("row %(row)s, column %(column)s: %(message)s")
             % {"row": number, "column": labels.get(column, column), "message": message}
         )
@@ -180,8 +160,9 @@ def scores_import(
         note = str(cells.get("note") or "").strip() if "note" in table.headers else None
         rows.append(_Row(number, evaluation, indicator.pk, value, note))
 
-    if summary.errors:
-        return summary
+    if errors:
+        return ImportSummary(errors=errors, notices=notices)
+    counts = {"new": 0, "updated": 0, "unchanged": 0}
 
     with transaction.atomic():
         existing = {
@@ -194,13 +175,13 @@ def scores_import(
             score = existing.get((row.evaluation.pk, row.indicator_id))
             note = row.note if row.note is not None else (score.note if score else "")
             if score is not None and score.value == row.value and score.note == note:
-                summary.unchanged += 1
+                counts["unchanged"] += 1
                 continue
             if score is None:
                 score = Score(evaluation=row.evaluation, indicator_id=row.indicator_id)
-                summary.new += 1
+                counts["new"] += 1
             else:
-                summary.updated += 1
+                counts["updated"] += 1
             score.value, score.note = row.value, note
             score.entered_by, score.entered_at = by, now
             score._history_user = by
@@ -213,4 +194,4 @@ def scores_import(
             evaluation.save(update_fields=["version", "last_edited_by"])
         if dry_run:
             transaction.set_rollback(True)
-    return summary
+    return ImportSummary(notices=notices, **counts)
