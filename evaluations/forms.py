@@ -1,4 +1,4 @@
-"""Forms of the evaluation pages: score entry, and an approver's approve and return."""
+"""Forms of the evaluation pages: score entry, an approver's approve and return, decisions."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from evaluations.models import Dimension, Indicator, Score
+from evaluations.models import Decision, Dimension, Indicator, Outcome, Recommendation, Score
 from evaluations.services import ScoreInput
 
 # Score.value is DecimalField(max_digits=20, decimal_places=4); a figure that does not fit is
@@ -189,3 +189,52 @@ def plain_number(value: object) -> str | None:
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return text
+
+
+# The outcome a decision form offers first for each recommendation: the rule's advice taken
+# as it stands. The approver may choose any other outcome; the service records what is chosen.
+SUGGESTED_OUTCOMES: dict[str, str] = {
+    Recommendation.WARN: Outcome.WARN,
+    Recommendation.EXIT: Outcome.EXIT,
+    Recommendation.LIFT: Outcome.RETAIN,
+}
+RATIONALE_MAX_LENGTH = 4000
+
+
+class DecisionForm(forms.Form):
+    """An approver's decision on one recommendation: an outcome and why.
+
+    Whether the decision may be taken at all (an Approver, a published cycle, not decided
+    yet) is the service's rule, ``decision_record``.
+    """
+
+    outcome = forms.ChoiceField(
+        label=_("Decision"),
+        choices=Outcome.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose retain, warn, rectify or exit.")},
+    )
+    rationale = forms.CharField(
+        label=_("Rationale"),
+        max_length=RATIONALE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Write the rationale of the decision.")},
+    )
+
+    def __init__(self, *args, decision: Decision, **kwargs) -> None:
+        # Each recommendation on the page has its own form: ids must not collide.
+        kwargs.setdefault("auto_id", f"decision-{decision.pk}-%s")
+        kwargs.setdefault("label_suffix", "")
+        kwargs.setdefault(
+            "initial", {"outcome": SUGGESTED_OUTCOMES.get(decision.recommendation, "")}
+        )
+        super().__init__(*args, **kwargs)
+        self.decision = decision
+
+    def add_service_errors(self, error: ValidationError) -> None:
+        """Place the service's messages next to the field they are about."""
+        if not hasattr(error, "error_dict"):
+            self.add_error(None, error)
+            return
+        for field, messages in error.message_dict.items():
+            self.add_error(field if field in self.fields else None, messages)
