@@ -1,4 +1,4 @@
-"""Pages of the register: the home page, the zones, one zone, the batches."""
+"""Pages of the register: the home page, the zones, one zone (with its ranks), the batches."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext_lazy as _
 
 from evaluations.dashboard import home_context as evaluations_home_context
+from evaluations.models import Decision
+from evaluations.zone_charts import rank_chart, why_this_rank, zone_results
 from registry.filters import ZoneFilter, ZoneOrder
 from registry.models import Batch, Zone, ZoneStatus
 
@@ -23,6 +25,9 @@ if TYPE_CHECKING:
     from registry.models import HistoricalZone
 
 ZONES_PER_PAGE = 50
+
+# How long after a decision the zone's status change it made may be recorded.
+DECISION_TO_STATUS_CHANGE = datetime.timedelta(minutes=1)
 
 # The register's columns with their headers, in the order they are shown; those on
 # ZoneOrder's whitelist are sortable.
@@ -55,6 +60,12 @@ class StatusChange:
     effective_on: datetime.date | None
     changed_by: AbstractBaseUser | None
     added: bool
+    # The decision that made this change, or that this line tells when status is empty.
+    decision: Decision | None = None
+
+    @property
+    def changes_status(self) -> bool:
+        return bool(self.status)
 
 
 @login_required
@@ -98,11 +109,31 @@ def zone_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def zone_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    """One zone: its facts, its status timeline with the decisions behind it, and its ranks.
+
+    Reads a fixed number of queries however many cycles and status changes the zone has.
+    """
     zone = get_object_or_404(Zone.objects.with_related(), slug=slug)
+    decisions = list(
+        Decision.objects.filter(zone=zone, decided_at__isnull=False)
+        .exclude(outcome="")
+        .select_related("cycle", "decided_by")
+        .order_by("decided_at", "pk")
+    )
+    timeline = _status_timeline(zone, decisions)
+    results = zone_results(zone, request.user)
     return render(
         request,
         "registry/zone_detail.html",
-        {"zone": zone, "timeline": _status_timeline(zone)},
+        {
+            "zone": zone,
+            "timeline": timeline,
+            "exit_change": _exit_change(zone, timeline),
+            "results": results,
+            "rank_chart": rank_chart(results),
+            "why": why_this_rank(results),
+            "shows_demo": any(result.is_demo for result in results),
+        },
     )
 
 
@@ -129,11 +160,13 @@ def _column_headers(order: ZoneOrder) -> list[ColumnHeader]:
     return headers
 
 
-def _status_timeline(zone: Zone) -> list[StatusChange]:
+def _status_timeline(zone: Zone, decisions: list[Decision]) -> list[StatusChange]:
     """The zone's entry into the register and each later change of status, oldest first.
 
     Read from the zone's history in one query; records that changed other fields (a corrected
-    name, say) are left out, since the timeline tells the story of the status alone.
+    name, say) are left out, since the timeline tells the story of the status alone. Each
+    decision (already read, oldest first) is told with the status change it made, or on its
+    own where it left the status as it was.
     """
     records: Iterable[HistoricalZone] = (
         zone.history.order_by("history_date", "history_id")
@@ -149,12 +182,17 @@ def _status_timeline(zone: Zone) -> list[StatusChange]:
     status_labels = dict(ZoneStatus.choices)
     timeline: list[StatusChange] = []
     previous: HistoricalZone | None = None
+    unplaced = list(decisions)
     for record in records:
         added = record.history_type == "+"
         if added or previous is None or record.status != previous.status:
             # The effective date is shown only where this record set it: a date carried over
             # from an earlier change would wrongly date this one.
             date_set = previous is None or record.status_changed_on != previous.status_changed_on
+            decision = None if added else _decision_behind(record, unplaced)
+            # Decisions taken before this change that changed nothing come first.
+            while unplaced and unplaced[0].decided_at <= record.history_date:
+                timeline.append(_decision_alone(unplaced.pop(0), status_labels))
             timeline.append(
                 StatusChange(
                     recorded_at=record.history_date,
@@ -163,7 +201,50 @@ def _status_timeline(zone: Zone) -> list[StatusChange]:
                     effective_on=record.status_changed_on if date_set else None,
                     changed_by=record.history_user,
                     added=added,
+                    decision=decision,
                 )
             )
         previous = record
+    timeline.extend(_decision_alone(decision, status_labels) for decision in unplaced)
     return timeline
+
+
+def _decision_behind(record: HistoricalZone, unplaced: list[Decision]) -> Decision | None:
+    """The decision that made this status change, taken out of ``unplaced``; or None.
+
+    ``decision_record`` saves the decision and then the zone in one transaction, by the same
+    person: the zone's history record follows the decision's time within moments. The latest
+    such decision before the change is the one.
+    """
+    for decision in reversed(unplaced):
+        if (
+            decision.decided_at is not None
+            and decision.decided_by_id == record.history_user_id
+            and decision.decided_at
+            <= record.history_date
+            <= decision.decided_at + DECISION_TO_STATUS_CHANGE
+        ):
+            unplaced.remove(decision)
+            return decision
+    return None
+
+
+def _decision_alone(decision: Decision, status_labels: dict[str, str]) -> StatusChange:
+    """A decision that left the zone's status as it was (retaining an active zone, say)."""
+    return StatusChange(
+        recorded_at=decision.decided_at,
+        status="",
+        status_label="",
+        effective_on=None,
+        changed_by=decision.decided_by,
+        added=False,
+        decision=decision,
+    )
+
+
+def _exit_change(zone: Zone, timeline: list[StatusChange]) -> StatusChange | None:
+    """The status change by which an exited zone left, for the banner; None if it has not."""
+    if zone.status != ZoneStatus.EXITED:
+        return None
+    exits = [change for change in timeline if change.status == ZoneStatus.EXITED]
+    return exits[-1] if exits else None

@@ -514,8 +514,9 @@ def test_zone_detail_reads_a_bounded_number_of_queries_however_long_the_history(
         hangzhou._history_user = bob
         hangzhou.save()
 
-    # session, user, roles, the zone with province and batch, its history with who changed it
-    with django_assert_max_num_queries(5):
+    # session, user, roles, the zone with province and batch, its history with who changed it,
+    # its decisions, its evaluations (none here: nothing to explain)
+    with django_assert_max_num_queries(7):
         response = viewer_client.get(hangzhou.get_absolute_url())
 
     assert html(response).count('<li class="timeline__entry">') == 61
