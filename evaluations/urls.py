@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from evaluations import decision_views, views
+from evaluations import decision_views, ranking_views, views
 
 app_name = "evaluations"
 
@@ -13,6 +13,8 @@ urlpatterns = [
     path("evaluations/<int:pk>/approve/", views.evaluation_approve_view, name="evaluation_approve"),
     path("evaluations/<int:pk>/return/", views.evaluation_return_view, name="evaluation_return"),
     path("cycles/<int:year>/evaluations/", views.cycle_evaluations, name="cycle_evaluations"),
+    path("rankings/", ranking_views.latest_rankings, name="latest_rankings"),
+    path("cycles/<int:year>/rankings/", ranking_views.cycle_rankings, name="cycle_rankings"),
     path("cycles/<int:year>/decisions/", decision_views.cycle_decisions, name="cycle_decisions"),
     path(
         "cycles/<int:year>/decisions/<int:pk>/",

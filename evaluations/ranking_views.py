@@ -1,0 +1,132 @@
+"""The rankings pages: a cycle's rankings with filters, a chart and CSV/XLSX exports.
+
+Who may read them: a published cycle's rankings, anyone signed in (and everyone when
+``settings.PUBLIC_RANKINGS`` is on); a cycle not yet published, only those who work on the
+evaluations (Reviewers, Approvers, Administrators), as provisional rankings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import BadRequest, PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from evaluations.access import works_on_evaluations
+from evaluations.models import Cycle, Evaluation
+from evaluations.ranking_filters import RankingFilter
+from evaluations.ranking_table import (
+    CSV_CONTENT_TYPE,
+    XLSX_CONTENT_TYPE,
+    RankingTable,
+    export_filename,
+    ranking_table,
+    rankings_csv_bytes,
+    rankings_xlsx_bytes,
+)
+
+# ?format=... → how the table is written, its content type and file extension.
+EXPORTS: dict[str, tuple[Callable[[RankingTable], bytes], str]] = {
+    "csv": (rankings_csv_bytes, CSV_CONTENT_TYPE),
+    "xlsx": (rankings_xlsx_bytes, XLSX_CONTENT_TYPE),
+}
+
+
+# --- access ------------------------------------------------------------------------------
+
+
+def readable_cycles(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Cycle]:
+    """The cycles whose rankings ``user`` may read, latest first."""
+    if works_on_evaluations(user):
+        return Cycle.objects.order_by("-year")
+    if user.is_authenticated or settings.PUBLIC_RANKINGS:
+        return Cycle.objects.published().order_by("-year")
+    return Cycle.objects.none()
+
+
+def _with_readable_cycle(
+    view: Callable[[HttpRequest, Cycle], HttpResponse],
+) -> Callable[[HttpRequest, int], HttpResponse]:
+    """Resolve ``year`` to a cycle the user may read: sign-in first, then 404, then 403.
+
+    Someone not signed in is sent to sign in, unless rankings are public and the cycle is
+    published; whether a year exists is told only to those who may read some rankings.
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, year: int) -> HttpResponse:
+        user = request.user
+        if not user.is_authenticated and not settings.PUBLIC_RANKINGS:
+            return redirect_to_login(request.get_full_path())
+        cycle = get_object_or_404(Cycle, year=year)
+        if not cycle.is_published and not works_on_evaluations(user):
+            if not user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            raise PermissionDenied(
+                _("The evaluation of %(year)s is not published yet.") % {"year": cycle.year}
+            )
+        return view(request, cycle)
+
+    return wrapper
+
+
+# --- pages -------------------------------------------------------------------------------
+
+
+def latest_rankings(request: HttpRequest) -> HttpResponse:
+    """The latest published rankings; for those who work on evaluations, the latest cycle's
+    when none is published yet."""
+    user = request.user
+    if not user.is_authenticated and not settings.PUBLIC_RANKINGS:
+        return redirect_to_login(request.get_full_path())
+    cycles = readable_cycles(user)
+    cycle = cycles.published().first() or cycles.first()
+    if cycle is None:
+        if not user.is_authenticated:
+            raise Http404(_("No rankings have been published yet."))
+        messages.info(request, _("No rankings have been published yet."))
+        return redirect("home")
+    return redirect("evaluations:cycle_rankings", year=cycle.year)
+
+
+@_with_readable_cycle
+def cycle_rankings(request: HttpRequest, cycle: Cycle) -> HttpResponse:
+    """The cycle's rankings, filtered; ``?format=csv`` or ``xlsx`` downloads what is shown."""
+    export_format = request.GET.get("format", "")
+    if export_format and export_format not in EXPORTS:
+        raise BadRequest("Unknown export format.")
+    filterset = RankingFilter(
+        request.GET, queryset=Evaluation.objects.for_cycle(cycle), request=request
+    )
+    # As on the register: a filter that cannot be read matches nothing rather than everything.
+    evaluations = filterset.qs if filterset.is_valid() else Evaluation.objects.none()
+    table = ranking_table(cycle, evaluations)
+    if export_format:
+        write, content_type = EXPORTS[export_format]
+        response = HttpResponse(write(table), content_type=content_type)
+        response["Content-Disposition"] = (
+            f'attachment; filename="{export_filename(cycle, export_format)}"'
+        )
+        return response
+    return render(
+        request,
+        "evaluations/rankings.html",
+        {
+            "cycle": cycle,
+            "table": table,
+            "filterset": filterset,
+            "filtered": any(filterset.data.get(name) for name in filterset.filters),
+            "other_cycles": [
+                c for c in readable_cycles(request.user).only("year", "status") if c != cycle
+            ],
+            "works_on_evaluations": works_on_evaluations(request.user),
+        },
+    )
