@@ -19,6 +19,7 @@ from decimal import Decimal
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from evaluations.models import Grade
 
@@ -192,7 +193,11 @@ def grade_distribution_chart(
         for grade in Grade
     ]
     description = "; ".join(
-        _("grade %(number)s, %(name)s: %(count)s zones")
+        ngettext(
+            "grade %(number)s, %(name)s: %(count)s zone",
+            "grade %(number)s, %(name)s: %(count)s zones",
+            counts.get(grade.value, 0),
+        )
         % {"number": grade.value, "name": grade.label, "count": counts.get(grade.value, 0)}
         for grade in Grade
     )

@@ -449,7 +449,7 @@ def test_the_page_draws_its_charts_as_inline_svg_without_script_or_inline_style(
     html = login(dave).get(rankings_url(2022)).content.decode()
     assert html.count("<svg ") == 2
     assert '<title id="grade-chart-title">Zones by grade, 2022</title>' in html
-    assert "grade 1, notable results: 1 zones" in html  # the chart's description
+    assert "grade 1, notable results: 1 zone;" in html  # the chart's description
     assert "<script" not in html
     assert "<style" not in html
     assert "style=" not in html
@@ -464,7 +464,7 @@ def test_the_charts_figures_are_also_given_as_a_table(world, dave):
 
 def test_the_grade_chart_counts_only_the_zones_shown(world, dave):
     html = login(dave).get(rankings_url(2022, region="west")).content.decode()
-    assert "grade 3, initial results: 1 zones" in html
+    assert "grade 3, initial results: 1 zone;" in html
     assert "grade 1, notable results: 0 zones" in html
 
 

@@ -1,0 +1,116 @@
+"""Server-drawn SVG charts: what they draw, what they say in words, and what they never hold."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ElementTree
+
+from evaluations.charts import Bar, RankPoint, bar_chart, grade_distribution_chart, rank_line_chart
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def parse(markup: str) -> ElementTree.Element:
+    """The chart as XML: it must be well-formed to be drawn at all."""
+    return ElementTree.fromstring(markup)
+
+
+def bar_widths(markup: str) -> list[float]:
+    return [float(rect.get("width")) for rect in parse(markup).iter(f"{SVG}rect")]
+
+
+def test_a_bar_chart_scales_bars_to_the_longest_by_default():
+    markup = bar_chart(
+        [Bar("a", 10, "10"), Bar("b", 5, "5"), Bar("c", 0, "0")],
+        chart_id="c",
+        title="T",
+        description="D",
+    )
+    widths = bar_widths(markup)
+    assert widths[0] > 0
+    assert widths[1] == widths[0] / 2
+    assert widths[2] == 0
+
+
+def test_a_bar_chart_with_a_maximum_scales_to_it():
+    markup = bar_chart(
+        [Bar("a", 50, "50.00")], chart_id="c", title="T", description="D", maximum=100
+    )
+    full = bar_chart([Bar("a", 100, "100")], chart_id="c", title="T", description="D")
+    assert bar_widths(markup)[0] == bar_widths(full)[0] / 2
+
+
+def test_a_chart_is_labelled_by_its_title_and_description():
+    svg = parse(bar_chart([Bar("a", 1, "1")], chart_id="zz", title="Totals", description="a: 1"))
+    assert svg.get("role") == "img"
+    assert svg.get("aria-labelledby") == "zz-title zz-desc"
+    assert svg.find(f"{SVG}title").text == "Totals"
+    assert svg.find(f"{SVG}desc").text == "a: 1"
+
+
+def test_labels_are_escaped_and_nothing_runs_or_is_styled_inline():
+    markup = bar_chart(
+        [Bar('<script>alert("x")</script>', 1, "<b>1</b>")],
+        chart_id="c",
+        title="<title>",
+        description="& more",
+    )
+    parse(markup)
+    assert "<script" not in markup
+    assert "<b>" not in markup
+    assert "style" not in markup
+
+
+def test_a_long_label_is_shortened_on_the_bar_but_whole_in_its_tooltip():
+    name = "China (Very Long Name Indeed) Cross-border E-commerce Comprehensive Pilot Zone"
+    svg = parse(bar_chart([Bar(name, 1, "1")], chart_id="c", title="T", description="D"))
+    label = next(t for t in svg.iter(f"{SVG}text") if t.get("class") == "chart__label")
+    assert label.text.endswith("…")
+    assert len(label.text) < len(name)
+    assert svg.find(f"{SVG}g/{SVG}title").text == f"{name}: 1"
+
+
+def test_a_gap_in_the_bars_is_drawn_as_an_ellipsis():
+    markup = bar_chart(
+        [Bar("1. a", 90, "90"), None, Bar("9. z", 10, "10")],
+        chart_id="c",
+        title="T",
+        description="D",
+    )
+    assert len(bar_widths(markup)) == 2
+    assert '<text class="chart__gap"' in markup
+
+
+def test_the_grade_chart_counts_every_grade_even_when_none_hold_it():
+    markup = grade_distribution_chart({1: 10, 2: 3})
+    assert len(bar_widths(markup)) == 4
+    description = parse(markup).find(f"{SVG}desc").text
+    assert "grade 1, notable results: 10 zones" in description
+    assert "grade 4, still at the starting stage: 0 zones" in description
+
+
+def test_the_rank_chart_puts_rank_one_at_the_top():
+    svg = parse(rank_line_chart([RankPoint(2021, 1, 105), RankPoint(2022, 50, 105)]))
+    points = [float(circle.get("cy")) for circle in svg.iter(f"{SVG}circle")]
+    assert points[0] < points[1]
+
+
+def test_the_rank_chart_breaks_its_line_where_a_year_has_no_rank():
+    markup = rank_line_chart(
+        [
+            RankPoint(2021, 3, 10),
+            RankPoint(2022, 4, 10),
+            RankPoint(2023, None, 10),
+            RankPoint(2024, 2, 10),
+            RankPoint(2025, 1, 10),
+        ]
+    )
+    polylines = re.findall(r'<polyline class="chart__line" points="([^"]+)"', markup)
+    assert [len(points.split()) for points in polylines] == [2, 2]
+    assert "2023: not ranked" in parse(markup).find(f"{SVG}desc").text
+
+
+def test_the_rank_chart_describes_each_year_in_words():
+    svg = parse(rank_line_chart([RankPoint(2022, 5, 105)], title="Rank of Hangzhou"))
+    assert svg.find(f"{SVG}title").text == "Rank of Hangzhou"
+    assert svg.find(f"{SVG}desc").text == "2022: rank 5 of 105"
