@@ -192,7 +192,7 @@ def _status_timeline(zone: Zone, decisions: list[Decision]) -> list[StatusChange
             decision = None if added else _decision_behind(record, unplaced)
             # Decisions taken before this change that changed nothing come first.
             while unplaced and unplaced[0].decided_at <= record.history_date:
-                timeline.append(_decision_alone(unplaced.pop(0), status_labels))
+                timeline.append(_decision_alone(unplaced.pop(0)))
             timeline.append(
                 StatusChange(
                     recorded_at=record.history_date,
@@ -205,7 +205,7 @@ def _status_timeline(zone: Zone, decisions: list[Decision]) -> list[StatusChange
                 )
             )
         previous = record
-    timeline.extend(_decision_alone(decision, status_labels) for decision in unplaced)
+    timeline.extend(_decision_alone(decision) for decision in unplaced)
     return timeline
 
 
@@ -218,8 +218,7 @@ def _decision_behind(record: HistoricalZone, unplaced: list[Decision]) -> Decisi
     """
     for decision in reversed(unplaced):
         if (
-            decision.decided_at is not None
-            and decision.decided_by_id == record.history_user_id
+            decision.decided_by_id == record.history_user_id
             and decision.decided_at
             <= record.history_date
             <= decision.decided_at + DECISION_TO_STATUS_CHANGE
@@ -229,7 +228,7 @@ def _decision_behind(record: HistoricalZone, unplaced: list[Decision]) -> Decisi
     return None
 
 
-def _decision_alone(decision: Decision, status_labels: dict[str, str]) -> StatusChange:
+def _decision_alone(decision: Decision) -> StatusChange:
     """A decision that left the zone's status as it was (retaining an active zone, say)."""
     return StatusChange(
         recorded_at=decision.decided_at,

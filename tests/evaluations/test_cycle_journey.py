@@ -216,7 +216,7 @@ def bob_decides(bob: Client, decision: Decision, outcome: str, rationale: str) -
     action = reverse(
         "evaluations:decision_record", kwargs={"year": decision.cycle.year, "pk": decision.pk}
     )
-    assert f'action="{action}"' in page
+    assert f'action="{action}#decision-{decision.pk}"' in page
     response = bob.post(action, {"outcome": outcome, "rationale": rationale}, follow=True)
     assert response.status_code == 200
     assert len(messages_of(response)) == 1

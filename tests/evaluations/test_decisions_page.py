@@ -140,6 +140,8 @@ def test_bob_sees_each_recommendation_with_its_rule_grades_and_the_zones_status(
     )
     assert '<span class="badge badge--active">active</span>' in charlie
     assert "Record the decision" in charlie
+    # The answer to the form comes back to this card, errors and all.
+    assert f'action="{record_url(warning)}#decision-{warning.pk}"' in charlie
 
 
 def test_the_grades_shown_are_those_of_the_recent_published_cycles(
