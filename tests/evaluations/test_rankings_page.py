@@ -312,6 +312,26 @@ def test_the_rankings_link_leads_a_reviewer_to_provisional_ranks_before_any_publ
     assert "No rankings have been published yet." in text(nothing)
 
 
+def test_public_rankings_lead_someone_without_an_account_to_the_latest_published(world, settings):
+    settings.PUBLIC_RANKINGS = True
+    response = Client().get(reverse("evaluations:latest_rankings"))
+    assert response["Location"] == rankings_url(2022)
+
+
+def test_the_work_queue_links_to_the_provisional_rankings(world, carol):
+    response = login(carol).get(reverse("evaluations:cycle_evaluations", kwargs={"year": 2023}))
+    assert f'href="{rankings_url(2023)}">See the provisional rankings</a>' in (
+        response.content.decode()
+    )
+
+
+def test_home_links_to_the_rankings(world, dave):
+    response = login(dave).get(reverse("home"))
+    assert f'href="{reverse("evaluations:latest_rankings")}">Rankings</a>:' in (
+        response.content.decode()
+    )
+
+
 def test_the_navigation_offers_the_rankings(world, dave):
     response = login(dave).get(rankings_url(2022))
     assert 'aria-current="page">Rankings</a>' in response.content.decode()
