@@ -39,7 +39,7 @@ class IndicatorInline(admin.TabularInline):
     ordering = ["position", "code"]
 
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return obj is not None and not obj.is_published and super().has_add_permission(request)
+        return obj is not None and not obj.is_published and super().has_add_permission(request, obj)
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         if obj is not None and obj.is_published:

@@ -303,11 +303,6 @@ def test_two_cycles_from_opening_to_a_weak_zones_exit(
     assert Evaluation.objects.filter(zone=weakling).count() == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="IndicatorInline.has_add_permission calls super() without obj: the change page of "
-    "a cycle that is not published answers 500 (TypeError).",
-)
 def test_alice_changes_an_open_cycles_policy_on_the_admins_change_page(
     register: dict[str, Zone], alice: User
 ) -> None:
