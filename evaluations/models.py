@@ -11,6 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -134,6 +135,11 @@ class Cycle(models.Model):
     @property
     def is_published(self) -> bool:
         return self.status == CycleStatus.PUBLISHED
+
+    @cached_property
+    def previous_published(self) -> Cycle | None:
+        """The latest published cycle before this one (read once per instance)."""
+        return Cycle.objects.published().filter(year__lt=self.year).order_by("-year").first()
 
     @property
     def is_open(self) -> bool:

@@ -77,7 +77,7 @@ class RankingRow:
 
 
 def previous_published_cycle(cycle: Cycle) -> Cycle | None:
-    return Cycle.objects.published().filter(year__lt=cycle.year).order_by("-year").first()
+    return cycle.previous_published
 
 
 def ranking_rows(cycle: Cycle, evaluations: QuerySet[Evaluation] | None = None) -> list[RankingRow]:
