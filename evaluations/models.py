@@ -13,6 +13,7 @@ from django.db.models import Count, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from simple_history.models import HistoricalRecords
 
 from registry.models import Zone, in_active_language
@@ -535,7 +536,12 @@ class Decision(models.Model):
         _("rule applied"),
         max_length=300,
         blank=True,
-        help_text=_("Why the rule recommended this, in words."),
+        help_text=_("Why the rule recommended this, in words (kept in English for the record)."),
+    )
+    failing_run = models.PositiveSmallIntegerField(
+        _("consecutive failing cycles"),
+        default=0,
+        help_text=_("How many consecutive published cycles the zone was at the failing grade."),
     )
     outcome = models.CharField(_("decision"), max_length=10, choices=Outcome.choices, blank=True)
     rationale = models.TextField(_("rationale"), blank=True)
@@ -567,3 +573,25 @@ class Decision(models.Model):
     @property
     def is_decided(self) -> bool:
         return bool(self.outcome)
+
+    @property
+    def reason(self) -> str:
+        """Why the rule recommended this, in the active language."""
+        cycle = self.cycle
+        if self.recommendation == Recommendation.LIFT:
+            return _("On notice, and no longer at grade %(grade)s or worse in %(year)s.") % {
+                "grade": cycle.failing_grade,
+                "year": cycle.year,
+            }
+        return ngettext(
+            "At grade %(grade)s or worse in %(run)s published cycle up to %(year)s; "
+            "exit after %(limit)s in a row.",
+            "At grade %(grade)s or worse in %(run)s consecutive published cycles up to "
+            "%(year)s; exit after %(limit)s in a row.",
+            self.failing_run,
+        ) % {
+            "grade": cycle.failing_grade,
+            "run": self.failing_run,
+            "year": cycle.year,
+            "limit": cycle.exit_after,
+        }

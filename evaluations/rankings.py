@@ -179,6 +179,12 @@ def explain(evaluation: Evaluation) -> Explanation | None:
         .annotate(low=Min("value"), high=Max("value"))
     }
     values = dict(evaluation.scores.values_list("indicator_id", "value"))
+    # Scores changed since the ranks were computed (a value cleared, say): nothing to explain
+    # until the rankings are computed again.
+    if any(values.get(i.pk) is None for i in indicators) or any(
+        i.kind != "points" and i.pk not in bounds for i in indicators
+    ):
+        return None
     weight_sum = sum((i.weight for i in indicators), Decimal(0))
     per_dimension: dict[str, list[tuple[Decimal, Decimal]]] = {}
     for indicator in indicators:

@@ -537,6 +537,7 @@ def cycle_publish(*, cycle: Cycle, by: AbstractBaseUser | None = None) -> list[D
                 zone_id=evaluation.zone_id,
                 recommendation=advice.recommendation,
                 rule=_rule_text(cycle, advice),
+                failing_run=advice.failing_run,
             )
             for evaluation, advice in recommendations_for(cycle)
             if advice.is_action
@@ -597,6 +598,14 @@ def decision_record(
         decision.decided_at = now
         decision._history_user = by
         decision.save()
+        if outcome == Outcome.EXIT:
+            # An exited zone is not evaluated again: an evaluation already opened for it in a
+            # later cycle that is not published is withdrawn (its history keeps the record).
+            for withdrawn in Evaluation.objects.filter(
+                zone=zone, cycle__year__gt=decision.cycle.year
+            ).exclude(cycle__status=CycleStatus.PUBLISHED):
+                withdrawn._history_user = by
+                withdrawn.delete()
         new_status = _OUTCOME_STATUS[outcome]
         if zone.status != new_status:
             zone.status = new_status

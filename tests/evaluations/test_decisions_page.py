@@ -132,7 +132,7 @@ def test_bob_sees_each_recommendation_with_its_rule_grades_and_the_zones_status(
     charlie = card(page, warning)
     assert 'href="/zones/charlie/"' in charlie
     assert "warn (on notice, must rectify)" in charlie
-    assert "grade 4 or worse in 1 consecutive published cycle(s) up to 2021" in charlie
+    assert "At grade 4 or worse in 1 published cycle up to 2021" in charlie
     assert re.search(
         r'2021</span>\s*<span class="grade grade--4">4</span>\s*'
         r'<span class="grade-history__label">still at the starting stage</span>',

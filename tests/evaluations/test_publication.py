@@ -292,3 +292,36 @@ def test_the_explanation_adds_up_to_the_total_and_says_what_is_missing(small_pol
     assert explain(alpha).points_to_next_grade is None
     results = {d.dimension: d for d in explain(alpha).dimensions}
     assert results["results"].score == Decimal("100.00")
+
+
+def test_there_is_nothing_to_explain_when_a_score_was_cleared_after_ranking(small_policy_cycle):
+    from evaluations.rankings import explain
+
+    score_all(small_policy_cycle, {"Alpha": 10, "Bravo": 7, "Charlie": 3})
+    rankings_compute(cycle=small_policy_cycle)
+    Score.objects.filter(evaluation__zone__name_en="Bravo", indicator__code="R1").update(value=None)
+    bravo = small_policy_cycle.evaluations.select_related("cycle").get(zone__name_en="Bravo")
+    assert explain(bravo) is None
+
+
+def test_an_exit_withdraws_the_zones_evaluation_from_a_later_open_cycle(small_policy_cycle, bob):
+    score_all(small_policy_cycle, {"Alpha": 10, "Bravo": 7, "Charlie": 3})
+    later = cycle_open(year=2022)
+    cycle_publish(cycle=small_policy_cycle)
+    decision = Decision.objects.get()
+    assert later.evaluations.filter(zone=decision.zone).exists()
+    decision_record(decision=decision, outcome=Outcome.EXIT, rationale="Too weak.", by=bob)
+    assert not later.evaluations.filter(zone=decision.zone).exists()
+    assert small_policy_cycle.evaluations.filter(zone=decision.zone).exists()
+    assert Evaluation.history.filter(zone_id=decision.zone_id, history_type="-").count() == 1
+
+
+def test_the_reason_for_a_recommendation_reads_in_the_active_language(small_policy_cycle):
+    from django.utils import translation
+
+    score_all(small_policy_cycle, {"Alpha": 10, "Bravo": 7, "Charlie": 3})
+    cycle_publish(cycle=small_policy_cycle)
+    decision = Decision.objects.get()
+    assert decision.failing_run == 1
+    with translation.override("en"):
+        assert decision.reason.startswith("At grade 4 or worse in 1 published cycle up to 2021")
