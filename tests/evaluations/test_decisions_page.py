@@ -31,8 +31,7 @@ from evaluations.models import (
 )
 from evaluations.services import cycle_open, cycle_publish, decision_record
 from registry.models import Zone, ZoneStatus
-from tests.evaluations.test_publication import score_all
-from tests.factories import make_batch, make_province, make_zone
+from tests.factories import make_batch, make_province, make_zone, score_all
 
 # --- helpers -----------------------------------------------------------------------------
 

@@ -27,27 +27,13 @@ from evaluations.services import (
     rankings_compute,
 )
 from registry.models import Zone, ZoneStatus
+from tests.factories import score_all
 
 
 def run(*args: str) -> str:
     out = io.StringIO()
     call_command(*args, stdout=out)
     return out.getvalue()
-
-
-def score_all(cycle: Cycle, points: dict[str, int], status=EvaluationStatus.APPROVED) -> None:
-    """Give every indicator of each named zone the same share of its range; R-measures 1..."""
-    for evaluation in cycle.evaluations.select_related("zone"):
-        share = Decimal(points[evaluation.zone.name_en]) / 10
-        for indicator in cycle.indicators.all():
-            if indicator.kind == "points":
-                value = indicator.max_points * share
-            else:
-                value = Decimal(1) + share * 100
-            Score.objects.update_or_create(
-                evaluation=evaluation, indicator=indicator, defaults={"value": value}
-            )
-    cycle.evaluations.update(status=status)
 
 
 @pytest.fixture

@@ -43,8 +43,7 @@ from evaluations.models import (
 )
 from evaluations.services import cycle_publish
 from registry.models import Batch, Province, Region, Zone, ZoneStatus
-from tests.evaluations.test_publication import score_all
-from tests.factories import make_batch, make_province, make_zone
+from tests.factories import make_batch, make_province, make_zone, score_all
 
 # --- reading the page ----------------------------------------------------------------------
 
