@@ -311,3 +311,25 @@ def test_the_reason_for_a_recommendation_reads_in_the_active_language(small_poli
     assert decision.failing_run == 1
     with translation.override("en"):
         assert decision.reason.startswith("At grade 4 or worse in 1 published cycle up to 2021")
+
+
+def test_every_page_showing_demonstration_data_says_so(client, register, framework, alice):
+    from tests.factories import make_user
+
+    make_user("reviewer", "Reviewer")
+    make_user("approver", "Approver")
+    run("seed_demo")
+    client.force_login(alice)
+    open_cycle = Cycle.objects.get(year=2023)
+    evaluation = open_cycle.evaluations.first()
+    for url in [
+        "/",
+        "/cycles/2023/evaluations/",
+        f"/evaluations/{evaluation.pk}/",
+        "/cycles/2022/rankings/",
+        "/cycles/2023/rankings/",
+        "/cycles/2022/decisions/",
+        f"/zones/{evaluation.zone.slug}/",
+    ]:
+        page = client.get(url).content.decode()
+        assert "Demonstration data, not official results" in page, url
