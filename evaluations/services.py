@@ -611,8 +611,9 @@ def decision_record(
             zone.status = new_status
             zone.status_changed_on = timezone.localdate(now)
             zone._history_user = by
+            # The zone's timeline finds the decision behind this change by its number.
             zone._change_reason = (
-                f"decision after the evaluation of {decision.cycle.year}: {outcome}"
+                f"decision {decision.pk}: {outcome} after the evaluation of {decision.cycle.year}"
             )
             zone.save()
     return decision

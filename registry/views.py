@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 ZONES_PER_PAGE = 50
 
 # How long after a decision the zone's status change it made may be recorded.
-DECISION_TO_STATUS_CHANGE = datetime.timedelta(minutes=1)
 
 # The register's columns with their headers, in the order they are shown; those on
 # ZoneOrder's whitelist are sortable.
@@ -177,6 +176,7 @@ def _status_timeline(zone: Zone, decisions: list[Decision]) -> list[StatusChange
             "status",
             "status_changed_on",
             "history_user",
+            "history_change_reason",
         )
     )
     status_labels = dict(ZoneStatus.choices)
@@ -212,17 +212,11 @@ def _status_timeline(zone: Zone, decisions: list[Decision]) -> list[StatusChange
 def _decision_behind(record: HistoricalZone, unplaced: list[Decision]) -> Decision | None:
     """The decision that made this status change, taken out of ``unplaced``; or None.
 
-    ``decision_record`` saves the decision and then the zone in one transaction, by the same
-    person: the zone's history record follows the decision's time within moments. The latest
-    such decision before the change is the one.
+    ``decision_record`` names the decision in the change reason of the zone's history record.
     """
-    for decision in reversed(unplaced):
-        if (
-            decision.decided_by_id == record.history_user_id
-            and decision.decided_at
-            <= record.history_date
-            <= decision.decided_at + DECISION_TO_STATUS_CHANGE
-        ):
+    reason = record.history_change_reason or ""
+    for decision in unplaced:
+        if reason.startswith(f"decision {decision.pk}:"):
             unplaced.remove(decision)
             return decision
     return None
