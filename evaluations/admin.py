@@ -14,7 +14,13 @@ from django.utils.translation import gettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 
 from evaluations.models import Cycle, CycleStatus, Evaluation, Indicator, Score
-from evaluations.services import EditConflict, claim_version, cycle_open, evaluation_assign
+from evaluations.services import (
+    EditConflict,
+    claim_version,
+    cycle_open,
+    cycle_publish,
+    evaluation_assign,
+)
 from registry.roles import REVIEWER
 
 
@@ -78,6 +84,7 @@ class CycleAdmin(ReadOnlyHistoryAdmin):
     list_display = ["year", "status", "cutoff", "evaluation_count", "published_at"]
     list_filter = ["status"]
     inlines = [IndicatorInline]
+    actions = ["publish"]
     fieldsets = [
         (None, {"fields": ["year", "cutoff", "status"]}),
         (
@@ -120,6 +127,32 @@ class CycleAdmin(ReadOnlyHistoryAdmin):
                 if value != CycleStatus.PUBLISHED
             ]
         return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+    @admin.action(
+        description=gettext_lazy("Publish the selected cycles (all evaluations approved)"),
+        permissions=["publish"],
+    )
+    def publish(self, request: HttpRequest, queryset: QuerySet[Cycle]) -> None:
+        for cycle in queryset.order_by("year"):
+            try:
+                decisions = cycle_publish(cycle=cycle, by=request.user)
+            except ValidationError as error:
+                self.message_user(
+                    request,
+                    _("%(cycle)s was not published: %(reason)s")
+                    % {"cycle": cycle, "reason": " ".join(error.messages)},
+                    messages.ERROR,
+                )
+                continue
+            self.message_user(
+                request,
+                _("%(cycle)s is published; %(count)s recommendations await a decision.")
+                % {"cycle": cycle, "count": len(decisions)},
+                messages.SUCCESS,
+            )
+
+    def has_publish_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("evaluations.publish_cycle")
 
     def get_form(self, request: HttpRequest, obj: Cycle | None = None, **kwargs):
         if obj is None:

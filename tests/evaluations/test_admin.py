@@ -172,3 +172,31 @@ def test_approvers_cannot_open_cycles_in_the_admin(client, bob, framework, zones
     response = client.post(reverse("admin:evaluations_cycle_add"), {"year": "2021"})
     assert response.status_code == 403
     assert not Cycle.objects.exists()
+
+
+def test_an_administrator_publishes_a_cycle_from_the_admin(admin_client_alice, cycle):
+    from tests.factories import score_all
+
+    score_all(cycle, {"Alpha": 10, "Bravo": 7, "Charlie": 3})
+    response = admin_client_alice.post(
+        reverse("admin:evaluations_cycle_changelist"),
+        {"action": "publish", "_selected_action": [cycle.pk]},
+        follow=True,
+    )
+    assert "is published" in response.content.decode()
+    cycle.refresh_from_db()
+    assert cycle.status == CycleStatus.PUBLISHED
+    assert cycle.published_by.username == "alice"
+
+
+def test_publishing_in_the_admin_names_what_is_not_approved(admin_client_alice, cycle):
+    response = admin_client_alice.post(
+        reverse("admin:evaluations_cycle_changelist"),
+        {"action": "publish", "_selected_action": [cycle.pk]},
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "was not published" in page
+    assert "Alpha (draft)" in page
+    cycle.refresh_from_db()
+    assert cycle.status == CycleStatus.OPEN
