@@ -3,7 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from evaluations.models import Cycle
+from evaluations.management.commands._cycle import cycle_of
 from evaluations.services import rankings_compute
 
 
@@ -14,9 +14,7 @@ class Command(BaseCommand):
         parser.add_argument("year", type=int)
 
     def handle(self, *args, **options) -> None:
-        cycle = Cycle.objects.filter(year=options["year"]).first()
-        if cycle is None:
-            raise CommandError(f"There is no cycle of {options['year']}.")
+        cycle = cycle_of(options["year"])
         try:
             results = rankings_compute(cycle=cycle)
         except ValidationError as error:

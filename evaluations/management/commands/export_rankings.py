@@ -1,8 +1,8 @@
 """Write a cycle's rankings to standard output as CSV or JSON."""
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 
-from evaluations.models import Cycle
+from evaluations.management.commands._cycle import cycle_of
 from evaluations.rankings import EXPORT_COLUMNS, ranking_rows, rankings_csv, rankings_json
 
 
@@ -19,9 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=["csv", "json"], default="csv")
 
     def handle(self, *args, **options) -> None:
-        cycle = Cycle.objects.filter(year=options["year"]).first()
-        if cycle is None:
-            raise CommandError(f"There is no cycle of {options['year']}.")
+        cycle = cycle_of(options["year"])
         records = [row.export_record() for row in ranking_rows(cycle)]
         if options["format"] == "json":
             self.stdout.write(rankings_json(records))

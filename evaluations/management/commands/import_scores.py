@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from evaluations.importing import SCORE_FORMAT, scores_import
-from evaluations.models import Cycle
+from evaluations.management.commands._cycle import cycle_of
 from registry.importing import BatchFileError, read_table
 
 
@@ -30,9 +30,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
-        cycle = Cycle.objects.filter(year=options["year"]).first()
-        if cycle is None:
-            raise CommandError(f"There is no cycle of {options['year']}.")
+        cycle = cycle_of(options["year"])
         user = None
         if options["user"]:
             user = get_user_model().objects.filter(username=options["user"]).first()
