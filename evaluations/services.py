@@ -406,15 +406,18 @@ def cycle_policy(cycle: Cycle) -> scoring.Policy:
 
 def cycle_entries(cycle: Cycle) -> list[scoring.Entry]:
     """Every evaluation of the cycle with its raw values, in two queries."""
-    evaluations = list(
-        cycle.evaluations.select_related("zone").only("pk", "zone__name_en").order_by("pk")
-    )
-    values: dict[int, dict[int, Decimal | None]] = {e.pk: {} for e in evaluations}
-    for evaluation_id, indicator_id, value in Score.objects.filter(
-        evaluation__cycle=cycle
-    ).values_list("evaluation_id", "indicator_id", "value"):
+    # Plain tuples: model instances loaded with only() would each fetch their deferred
+    # zone_id again (a query per evaluation), and cost more to build besides.
+    names = list(cycle.evaluations.order_by("pk").values_list("pk", "zone__name_en"))
+    values: dict[int, dict[int, Decimal | None]] = {pk: {} for pk, _name in names}
+    # Unordered: the scores' default order (by indicator) would join and sort them for nothing.
+    for evaluation_id, indicator_id, value in (
+        Score.objects.filter(evaluation__cycle=cycle)
+        .order_by()
+        .values_list("evaluation_id", "indicator_id", "value")
+    ):
         values[evaluation_id][indicator_id] = value
-    return [scoring.Entry(e.pk, e.zone.name_en, values[e.pk]) for e in evaluations]
+    return [scoring.Entry(pk, name, values[pk]) for pk, name in names]
 
 
 def rankings_compute(*, cycle: Cycle, by: AbstractBaseUser | None = None) -> list[scoring.Result]:
@@ -425,6 +428,8 @@ def rankings_compute(*, cycle: Cycle, by: AbstractBaseUser | None = None) -> lis
         raise ValidationError(
             _("The cycle of %(year)s is published; its rankings are frozen.") % {"year": cycle.year}
         )
+    from zonetracker.bulk import row_updates
+
     results = scoring.score_entries(
         indicator_specs(cycle), cycle_entries(cycle), cycle_policy(cycle)
     )
@@ -432,7 +437,7 @@ def rankings_compute(*, cycle: Cycle, by: AbstractBaseUser | None = None) -> lis
     with transaction.atomic():
         changed = []
         # Whole rows: the history records copy every field.
-        for evaluation in cycle.evaluations.select_for_update():
+        for evaluation in cycle.evaluations.order_by().select_for_update():
             result = by_key[evaluation.pk]
             if (evaluation.total, evaluation.rank, evaluation.grade) != (
                 result.total,
@@ -445,6 +450,8 @@ def rankings_compute(*, cycle: Cycle, by: AbstractBaseUser | None = None) -> lis
                     result.grade,
                 )
                 changed.append(evaluation)
+        # Django's bulk_update compiles a CASE WHEN per evaluation and field, seconds for a
+        # large cycle; row_updates runs one prepared UPDATE per evaluation instead.
         bulk_update_with_history(
             changed,
             Evaluation,
@@ -452,6 +459,8 @@ def rankings_compute(*, cycle: Cycle, by: AbstractBaseUser | None = None) -> lis
             batch_size=1000,
             default_user=by,
             default_change_reason="rankings computed",
+            default_date=timezone.now(),
+            manager=row_updates(Evaluation),
         )
     return results
 
