@@ -1,0 +1,35 @@
+"""Settings of the benchmark: production settings over plain HTTP, with a trivial view beside.
+
+The database is chosen as in production: ``DATABASE_URL`` for PostgreSQL, otherwise SQLite at
+``SQLITE_PATH`` (the bench points it at a file in a temporary folder).
+"""
+
+import os
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key-never-used-by-any-deployment")
+
+from zonetracker.settings import *  # noqa: F403
+
+DEBUG = False
+# The URLs of the product plus /bench/ping/, the trivial view that timings are compared with.
+ROOT_URLCONF = "bench.urls"
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+# The bench speaks plain HTTP to 127.0.0.1.
+SECURE_SSL_REDIRECT = False
+SECURE_HSTS_SECONDS = 0
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+# The bench signs its user in with Client.force_login, which gives django-axes no request.
+AXES_ENABLED = False
+# No collectstatic before a bench run: pages name their static files without a manifest.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Warnings and errors only: a log line per request would be timed too.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+}
