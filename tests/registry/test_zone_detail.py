@@ -337,8 +337,8 @@ def test_grades_and_dimensions_are_named_in_the_active_language(
     with translation.override("zh-hans"):
         grade = str(Grade.STARTING.label)
         results = str(Dimension.RESULTS.label)
-        rank_of = "3 of 3"  # through blocktranslate; the same words until a catalogue exists
-        title = "Rank of 丙市 by year"
+        rank_of = translation.gettext("%(rank)s of %(total)s") % {"rank": 3, "total": 3}
+        title = translation.gettext("Rank of %(zone)s by year") % {"zone": "丙市"}
     assert result_rows(page) == [f"2021 {rank_of} 16.50 4 {grade}"]
     assert results.capitalize() in explanation(page)
     assert title in chart(page)
