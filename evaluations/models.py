@@ -434,7 +434,12 @@ class Evaluation(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["cycle", "zone"], name="unique_evaluation"),
         ]
-        indexes = [models.Index(fields=["cycle", "status"]), models.Index(fields=["cycle", "rank"])]
+        indexes = [
+            models.Index(fields=["cycle", "status"]),
+            models.Index(fields=["cycle", "rank"]),
+            # The rankings' grade filter, and the decisions page's grades by cycle.
+            models.Index(fields=["cycle", "grade"], name="evaluation_cycle_grade"),
+        ]
         permissions = [
             ("enter_evaluation", _("Can enter scores of assigned evaluations")),
             ("approve_evaluation", _("Can approve or return evaluations")),
@@ -486,6 +491,13 @@ class Score(models.Model):
         verbose_name_plural = _("scores")
         constraints = [
             models.UniqueConstraint(fields=["evaluation", "indicator"], name="unique_score"),
+        ]
+        # Covering: compute_rankings and a zone page's "why this rank" read every value of a
+        # cycle, by evaluation, from the index alone instead of visiting each score's row.
+        indexes = [
+            models.Index(
+                fields=["evaluation", "indicator", "value"], name="score_values_by_evaluation"
+            )
         ]
 
     def __str__(self) -> str:
