@@ -535,7 +535,7 @@ def assign_slugs(zones: Sequence[Zone]) -> None:
     """
     if not zones:
         return
-    taken = set(Zone.objects.values_list("slug", flat=True))
+    taken = set(Zone.objects.order_by().values_list("slug", flat=True))
     for zone in zones:
         if zone.slug:
             continue
