@@ -327,6 +327,7 @@ class _FileCheck:
         self.new_batches: dict[int, _NewBatch] = {}
         self.stored_zones: dict[str, Zone] = {}
         self._parsed: dict[tuple[str, object], tuple[Any, str]] = {}
+        self.done = False
 
     def run(self) -> None:
         for index, values in enumerate(self.dataset.dict, start=1):
@@ -336,6 +337,7 @@ class _FileCheck:
         self._check_duplicates()
         self._check_batches()
         self._check_register()
+        self.done = True
 
     def add(self, row: _Row | int, column: str, message: str) -> None:
         index = row if isinstance(row, int) else row.index
@@ -722,22 +724,26 @@ class ZoneResource(resources.ModelResource):
         keep_instances = self._meta.store_instance or kwargs.get(
             "retain_instance_in_row_result", False
         )
-        checked = False
+        started = False
+        self._check = None
         try:
             with atomic_if_using_transaction(using_transactions, using=database):
                 self.before_import(dataset, **kwargs)
-            checked = True
+            started = True
         except Exception as error:
             self.handle_import_error(result, error, raise_errors)
-        if checked:
+        # When the file was checked but the import could not start (a new batch refused by
+        # the database), the rows' own problems are still reported with the error.
+        if started or (self._check is not None and self._check.done):
             pending = self._classify_rows(
                 dataset,
                 result,
                 collect_failed_rows=collect_failed_rows,
                 raise_errors=raise_errors,
                 keep_instances=keep_instances,
+                problems_only=not started,
             )
-            if pending and not result.has_validation_errors():
+            if pending and not result.has_validation_errors() and not result.has_errors():
                 self._write_rows(
                     pending,
                     result,
@@ -761,14 +767,20 @@ class ZoneResource(resources.ModelResource):
         collect_failed_rows: bool,
         raise_errors: bool,
         keep_instances: bool,
+        problems_only: bool = False,
     ) -> list[tuple[ZoneRowResult, Zone]]:
-        """Each row's result, from the file check; the new and changed zones to write."""
+        """Each row's result, from the file check; the new and changed zones to write.
+
+        With ``problems_only``, only the rows that the check found wrong are reported.
+        """
         check = self._check
         batches = self.fields["batch"].widget.batches
         pending: list[tuple[ZoneRowResult, Zone]] = []
         for row in check.rows:
             row_result = ZoneRowResult()
             problems = check.problems.get(row.index)
+            if problems_only and not problems:
+                continue
             if problems:
                 row_result.import_type = RowResult.IMPORT_TYPE_INVALID
                 row_result.validation_error = ValidationError(problems)
