@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_create_with_history
 
 from evaluations import rules, scoring
 from evaluations.models import (
@@ -33,6 +33,7 @@ from evaluations.models import (
 )
 from registry.models import Zone, ZoneStatus
 from registry.roles import ADMINISTRATOR, APPROVER, REVIEWER, has_role
+from zonetracker.bulk import history_copy, rows_update
 
 # Fields of an indicator that a new cycle copies from the previous framework.
 _INDICATOR_FIELDS = [
@@ -428,8 +429,6 @@ def rankings_compute(*, cycle: Cycle, by: AbstractBaseUser | None = None) -> lis
         raise ValidationError(
             _("The cycle of %(year)s is published; its rankings are frozen.") % {"year": cycle.year}
         )
-    from zonetracker.bulk import row_updates
-
     results = scoring.score_entries(
         indicator_specs(cycle), cycle_entries(cycle), cycle_policy(cycle)
     )
@@ -451,16 +450,16 @@ def rankings_compute(*, cycle: Cycle, by: AbstractBaseUser | None = None) -> lis
                 )
                 changed.append(evaluation)
         # Django's bulk_update compiles a CASE WHEN per evaluation and field, seconds for a
-        # large cycle; row_updates runs one prepared UPDATE per evaluation instead.
-        bulk_update_with_history(
+        # large cycle; rows_update runs one prepared UPDATE per evaluation instead, and the
+        # database copies the rows just written into simple-history's records.
+        rows_update(changed, ["total", "rank", "grade"])
+        history_copy(
             changed,
             Evaluation,
-            ["total", "rank", "grade"],
-            batch_size=1000,
+            update=True,
             default_user=by,
             default_change_reason="rankings computed",
             default_date=timezone.now(),
-            manager=row_updates(Evaluation),
         )
     return results
 

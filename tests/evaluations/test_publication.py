@@ -333,3 +333,16 @@ def test_every_page_showing_demonstration_data_says_so(client, register, framewo
     ]:
         page = client.get(url).content.decode()
         assert "Demonstration data, not official results" in page, url
+
+
+def test_computing_rankings_keeps_a_history_record_of_each_change(small_policy_cycle, alice):
+    score_all(small_policy_cycle, {"Alpha": 10, "Bravo": 7, "Charlie": 3})
+    rankings_compute(cycle=small_policy_cycle, by=alice)
+    records = Evaluation.history.filter(history_change_reason="rankings computed")
+    assert sorted((r.zone.name_en, r.rank, r.history_user) for r in records) == [
+        ("Alpha", 1, alice),
+        ("Bravo", 2, alice),
+        ("Charlie", 3, alice),
+    ]
+    rankings_compute(cycle=small_policy_cycle, by=alice)
+    assert records.count() == 3  # nothing changed, nothing recorded
