@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import BadRequest, PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -32,6 +33,9 @@ from evaluations.ranking_table import (
     rankings_csv_bytes,
     rankings_xlsx_bytes,
 )
+
+# Rows per page: a page lists this many zones; exports and charts cover every zone shown.
+RANKINGS_PER_PAGE = 100
 
 # ?format=... → how the table is written, its content type and file extension.
 EXPORTS: dict[str, tuple[Callable[[RankingTable], bytes], str]] = {
@@ -116,12 +120,14 @@ def cycle_rankings(request: HttpRequest, cycle: Cycle) -> HttpResponse:
             f'attachment; filename="{export_filename(cycle, export_format)}"'
         )
         return response
+    page_obj = Paginator(table.ranked, RANKINGS_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "evaluations/rankings.html",
         {
             "cycle": cycle,
             "table": table,
+            "page_obj": page_obj,
             "filterset": filterset,
             "filtered": any(filterset.data.get(name) for name in filterset.filters),
             "other_cycles": [

@@ -83,7 +83,8 @@ def previous_published_cycle(cycle: Cycle) -> Cycle | None:
 def ranking_rows(cycle: Cycle, evaluations: QuerySet[Evaluation] | None = None) -> list[RankingRow]:
     """The cycle's evaluations in rank order (unranked last, by name), in four queries."""
     queryset = evaluations if evaluations is not None else cycle.evaluations.all()
-    queryset = queryset.with_related().order_by(
+    # Only what the rows show: the zone with its province and batch.
+    queryset = queryset.select_related("cycle", "zone__province", "zone__batch").order_by(
         F("rank").asc(nulls_last=True), "zone__name_en", "pk"
     )
     previous = previous_published_cycle(cycle)

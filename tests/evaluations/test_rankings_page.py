@@ -673,3 +673,17 @@ def test_filters_add_at_most_the_queries_that_check_their_choices(
     unfiltered = queries_for(client, rankings_url(2022))
     with django_assert_max_num_queries(unfiltered + 2):
         client.get(rankings_url(2022, province=world.east.pk, batch=world.first.pk))
+
+
+def test_a_large_cycle_is_shown_a_hundred_zones_a_page_with_its_own_ranks(db, dave):
+    make_zone()
+    cycles = [make_cycle(2021), make_cycle(2022)]
+    add_ranked_zones(250, start=1, cycles=cycles)
+    client = login(dave)
+    first = text(client.get(rankings_url(2022)))
+    assert "Bulk zone 00100" in first and "Bulk zone 00101" not in first
+    assert "Page 1 of 3" in first
+    third = text(client.get(rankings_url(2022, page=3)))
+    assert "Bulk zone 00201" in third and "Bulk zone 00200" not in third
+    assert "250 zones ranked" in third
+    assert len(csv_rows(client.get(rankings_url(2022, format="csv", page=3)))) == 251
