@@ -205,7 +205,8 @@ def main(argv: list[str] | None = None) -> None:
     try:
         database_create(args.database_url)
     except Exception as error:  # psycopg's OperationalError, a missing server, refused login
-        print(json.dumps({"skipped": f"PostgreSQL is not reachable ({error})".strip()}))
+        reason = " ".join(str(error).split())
+        print(json.dumps({"skipped": f"PostgreSQL is not reachable ({reason})"}))
         return
     try:
         report = measure(args)

@@ -5,6 +5,7 @@ The database is chosen as in production: ``DATABASE_URL`` for PostgreSQL, otherw
 """
 
 import os
+import warnings
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key-never-used-by-any-deployment")
 
@@ -33,3 +34,5 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
+# WhiteNoise warns, once per process, that staticfiles/ does not exist: no collectstatic here.
+warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
