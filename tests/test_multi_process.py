@@ -8,6 +8,8 @@ for confirmation must both live in the database (DESIGN §6, README "Deploying")
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import http.cookiejar
 import os
 import signal
@@ -127,6 +129,31 @@ def _tail(log: IO[bytes]) -> str:
     return log.read().decode(errors="replace")[-4000:]
 
 
+@contextmanager
+def static_files_held(timeout: float = 180) -> Iterator[None]:
+    """This project's staticfiles/ for this test alone, while it collects and serves them.
+
+    Two runs of the suite at once (SQLite and PostgreSQL, say) would otherwise rewrite the
+    manifest while the other's servers read it.
+    """
+    project = hashlib.sha1(str(PROJECT).encode()).hexdigest()[:12]
+    path = Path(tempfile.gettempdir()) / f"zonetracker-static-{project}.lock"
+    with path.open("w") as lock:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    pytest.fail("another run kept staticfiles/ for too long")
+                time.sleep(0.5)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 class Browser:
     """Cookies (the session, the CSRF token) kept across requests, whichever port they go to."""
 
@@ -231,17 +258,18 @@ def test_two_processes_share_the_data_the_session_and_an_import_waiting_for_conf
     alice.save(update_fields=["password"])
     make_zone(name_zh="共享市", name_en="Sharedcity", province=Province.objects.get(code="33"))
     env = app_environment()
-    # What a build does before the app starts: production settings serve hashed static files.
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
-        cwd=PROJECT,
-        env=env,
-        check=True,
-        timeout=120,
-        capture_output=True,
-    )
 
     with ExitStack() as stack:
+        stack.enter_context(static_files_held())
+        # What a build does before the app starts: production settings serve hashed files.
+        subprocess.run(
+            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+            cwd=PROJECT,
+            env=env,
+            check=True,
+            timeout=120,
+            capture_output=True,
+        )
         log = stack.enter_context(tempfile.TemporaryFile())
         first = stack.enter_context(gunicorn(env, free_port(), log))
         second = stack.enter_context(gunicorn(env, free_port(), log))
