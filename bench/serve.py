@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import IO
 from urllib.parse import urlsplit, urlunsplit
 
+import psycopg
+
 from bench.load import load_run
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -36,10 +38,8 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _maintenance(database_url: str):
+def _maintenance(database_url: str) -> psycopg.Connection:
     """A connection to the server's ``postgres`` database, to create and drop ours."""
-    import psycopg
-
     parts = urlsplit(database_url)
     return psycopg.connect(
         urlunsplit(parts._replace(path="/postgres")), autocommit=True, connect_timeout=5
@@ -83,7 +83,7 @@ def _run(command: list[str], env: dict[str, str], timeout: float) -> str:
 
 def _status(url: str, cookie: str) -> int:
     class NoRedirect(urllib.request.HTTPRedirectHandler):
-        def redirect_request(self, *args, **kwargs):
+        def redirect_request(self, *args: object, **kwargs: object) -> None:
             return None
 
     request = urllib.request.Request(url, headers={"Cookie": cookie})

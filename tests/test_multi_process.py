@@ -158,7 +158,7 @@ class Browser:
     """Cookies (the session, the CSRF token) kept across requests, whichever port they go to."""
 
     class _NoRedirects(urllib.request.HTTPRedirectHandler):
-        def redirect_request(self, *args, **kwargs):
+        def redirect_request(self, *args: object, **kwargs: object) -> None:
             return None
 
     def __init__(self) -> None:
