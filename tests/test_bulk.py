@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from registry.models import Zone, ZoneStatus
 from tests.factories import make_batch, make_province, make_user
-from zonetracker.bulk import history_copy, row_updates, rows_update
+from zonetracker.bulk import history_copy, rows_update
 
 pytestmark = pytest.mark.django_db
 
@@ -117,18 +117,3 @@ def test_rows_update_writes_the_named_fields_of_each_row_and_nothing_else():
     assert list(
         Zone.objects.filter(pk__in=[z.pk for z in zones]).values_list("name_en", "status")
     ) == [(f"Renamed {n}", ZoneStatus.ACTIVE) for n in range(3)]
-
-
-def test_row_updates_serves_simple_historys_bulk_update_with_history():
-    from simple_history.utils import bulk_update_with_history
-
-    zones = new_zones("E", 2)
-    for zone in zones:
-        zone.kind = "prefecture"
-
-    bulk_update_with_history(zones, Zone, ["kind"], manager=row_updates(Zone))
-
-    assert set(
-        Zone.objects.filter(pk__in=[z.pk for z in zones]).values_list("kind", flat=True)
-    ) == {"prefecture"}
-    assert Zone.history.filter(history_type="~", kind="prefecture").count() == 2

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connections, router
-from django.db.models import Manager, Model
+from django.db.models import Model
 from django.utils import timezone
 from simple_history.utils import get_history_manager_for_model
 
@@ -39,27 +39,6 @@ def rows_update(objs: Sequence[Model], fields: Sequence[str]) -> int:
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
     return len(params)
-
-
-class RowUpdates(Manager):
-    """A manager whose ``bulk_update`` is ``rows_update``.
-
-    For ``simple_history.utils.bulk_update_with_history(..., manager=row_updates(Model))``:
-    simple-history still writes the history records, one "~" record per object carrying its
-    whole row, in the same transaction as the update.
-    """
-
-    def bulk_update(
-        self, objs: Sequence[Model], fields: Sequence[str], batch_size: int | None = None
-    ) -> int:
-        return rows_update(objs, fields)
-
-
-def row_updates(model: type[Model]) -> RowUpdates:
-    """A ``RowUpdates`` manager of ``model``, made for one call (it is not on the model)."""
-    manager = RowUpdates()
-    manager.model = model
-    return manager
 
 
 # What simple-history adds to a historical model besides the copies of the tracked fields.
