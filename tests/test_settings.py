@@ -63,3 +63,21 @@ def test_a_yes_no_variable_with_a_bad_value_is_refused(monkeypatch):
     monkeypatch.setenv("ZT_FLAG", "maybe")
     with pytest.raises(ImproperlyConfigured, match="ZT_FLAG"):
         env_bool("ZT_FLAG")
+
+
+def run_manage(*args: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=clean, capture_output=True, text=True
+    )
+
+
+def test_one_off_commands_run_without_any_configuration():
+    result = run_manage("makemigrations", "--check", "--dry-run")
+    assert result.returncode == 0, result.stderr
+
+
+def test_serving_without_a_secret_key_is_refused_with_a_clear_error():
+    result = run_manage("runserver", "--noreload", "127.0.0.1:1")
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY is not set" in result.stderr

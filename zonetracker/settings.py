@@ -5,6 +5,8 @@ through ``DATABASE_URL``, ``DJANGO_SECRET_KEY`` and ``DJANGO_ALLOWED_HOSTS`` set
 """
 
 import os
+import secrets
+import sys
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -75,14 +77,28 @@ def database_from_url(url: str) -> dict:
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
 
+
+def _serving() -> bool:
+    """Whether this process serves requests (gunicorn, runserver), not a one-off command."""
+    program = Path(sys.argv[0]).name if sys.argv else ""
+    if program == "manage.py":
+        return len(sys.argv) > 1 and sys.argv[1] in {"runserver", "testserver"}
+    return True
+
+
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG:
+    if DEBUG:
+        SECRET_KEY = "django-insecure-local-development-only-never-use-in-production"
+    elif _serving():
         raise ImproperlyConfigured(
             "DJANGO_SECRET_KEY is not set. Set it to a long random string in production, "
             "or set DJANGO_DEBUG=1 for local development."
         )
-    SECRET_KEY = "django-insecure-local-development-only-never-use-in-production"
+    else:
+        # A one-off command (import_zones, export_rankings, migrate...) signs nothing that
+        # outlives it: a key of its own, never shared with a server, is enough.
+        SECRET_KEY = secrets.token_urlsafe(50)
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
