@@ -294,20 +294,8 @@ class EvaluationAdmin(ReadOnlyHistoryAdmin):
         "approved_at",
         "return_reason",
     ]
-    readonly_fields = [
-        "cycle",
-        "zone",
-        "status",
-        "total",
-        "rank",
-        "grade",
-        "last_edited_by",
-        "submitted_by",
-        "submitted_at",
-        "approved_by",
-        "approved_at",
-        "return_reason",
-    ]
+    # Only the reviewer is edited here; scores and states change through the services.
+    readonly_fields = [name for name in fields if name not in {"reviewer", "seen_version"}]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -253,12 +253,8 @@ def _save_entry(request: HttpRequest, evaluation: Evaluation, *, submit: bool) -
     return redirect(evaluation)
 
 
-def _render_conflict(request: HttpRequest, conflict: EditConflict) -> HttpResponse:
-    """The form again with what the user typed, what changed meanwhile, and the new version.
-
-    Saving again from here is then a deliberate overwrite of the changes listed.
-    """
-    evaluation = Evaluation.objects.with_related().get(pk=conflict.evaluation.pk)
+def _typed_form(request: HttpRequest, evaluation: Evaluation):
+    """The entry form holding what the user typed, at the evaluation's current version."""
     indicators, scores = _indicators_and_scores(evaluation)
     data = request.POST.copy()
     data["version"] = str(evaluation.version)
@@ -266,6 +262,16 @@ def _render_conflict(request: HttpRequest, conflict: EditConflict) -> HttpRespon
         data, indicators=indicators, scores=scores, version=evaluation.version
     )
     form.is_valid()
+    return indicators, scores, form
+
+
+def _render_conflict(request: HttpRequest, conflict: EditConflict) -> HttpResponse:
+    """The form again with what the user typed, what changed meanwhile, and the new version.
+
+    Saving again from here is then a deliberate overwrite of the changes listed.
+    """
+    evaluation = Evaluation.objects.with_related().get(pk=conflict.evaluation.pk)
+    indicators, scores, form = _typed_form(request, evaluation)
     return _render_evaluation(
         request,
         evaluation,
@@ -280,13 +286,7 @@ def _render_conflict(request: HttpRequest, conflict: EditConflict) -> HttpRespon
 def _render_incomplete(
     request: HttpRequest, evaluation: Evaluation, error: ValidationError
 ) -> HttpResponse:
-    indicators, scores = _indicators_and_scores(evaluation)
-    data = request.POST.copy()
-    data["version"] = str(evaluation.version)
-    form = EvaluationEntryForm(
-        data, indicators=indicators, scores=scores, version=evaluation.version
-    )
-    form.is_valid()
+    indicators, scores, form = _typed_form(request, evaluation)
     form.add_error(None, error)
     form.mark_missing(missing_indicators(evaluation))
     messages.warning(request, _("The draft is saved, but it cannot be submitted yet."))
