@@ -22,8 +22,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import IO
-from urllib.parse import urlsplit, urlunsplit
 
+import dj_database_url
 import psycopg
 
 from bench.load import load_run
@@ -40,14 +40,20 @@ def free_port() -> int:
 
 def _maintenance(database_url: str) -> psycopg.Connection:
     """A connection to the server's ``postgres`` database, to create and drop ours."""
-    parts = urlsplit(database_url)
+    config = dj_database_url.parse(database_url)
     return psycopg.connect(
-        urlunsplit(parts._replace(path="/postgres")), autocommit=True, connect_timeout=5
+        dbname="postgres",
+        host=config["HOST"] or None,
+        port=config["PORT"] or None,
+        user=config["USER"] or None,
+        password=config["PASSWORD"] or None,
+        autocommit=True,
+        connect_timeout=5,
     )
 
 
 def database_name(database_url: str) -> str:
-    name = urlsplit(database_url).path.lstrip("/")
+    name = dj_database_url.parse(database_url)["NAME"]
     if not name or name == "test" or not name.replace("_", "").isalnum():
         raise SystemExit(f"refusing to create and drop the database {name!r}")
     return name

@@ -51,12 +51,34 @@ def test_database_url_is_parsed_into_its_parts():
     assert config["NAME"] == "zonetracker"
     assert config["USER"] == "zt@user"
     assert config["PASSWORD"] == "s3cr/t"
-    assert (config["HOST"], config["PORT"]) == ("db.internal", "6543")
+    assert (config["HOST"], config["PORT"]) == ("db.internal", 6543)
 
 
-def test_a_database_url_that_is_not_postgres_is_refused():
+def test_postgresql_connections_are_kept_and_checked_before_reuse(monkeypatch):
+    config = database_from_url("postgres://u@db/zt?sslmode=require")
+    assert (config["CONN_MAX_AGE"], config["CONN_HEALTH_CHECKS"]) == (60, True)
+    assert config["OPTIONS"] == {"sslmode": "require"}
+    monkeypatch.setenv("DATABASE_CONN_MAX_AGE", "0")
+    assert database_from_url("postgres://u@db/zt")["CONN_MAX_AGE"] == 0
+
+
+@pytest.mark.parametrize(
+    "url", ["mysql://root@localhost/zt", "sqlite:///zt.sqlite3", "db.internal/zt"]
+)
+def test_a_database_url_that_is_not_postgres_is_refused(url):
     with pytest.raises(ImproperlyConfigured, match="postgres://"):
-        database_from_url("mysql://root@localhost/zt")
+        database_from_url(url)
+
+
+def test_a_database_url_that_names_no_database_is_refused():
+    with pytest.raises(ImproperlyConfigured, match="names no database"):
+        database_from_url("postgres://u@db.internal:5432/")
+
+
+def test_a_bad_database_url_stops_the_start_with_a_clear_error():
+    result = run_settings(DJANGO_SECRET_KEY="x" * 50, DATABASE_URL="mysql://root@db/zt")
+    assert result.returncode != 0
+    assert "DATABASE_URL must be a postgres:// URL" in result.stderr
 
 
 def test_a_yes_no_variable_with_a_bad_value_is_refused(monkeypatch):

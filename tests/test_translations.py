@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import ast
 import gettext
 import html
 import os
@@ -19,10 +18,10 @@ import re
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+import polib
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -64,117 +63,26 @@ NOT_COPIED = (
 )
 
 
-# --- a small reader of PO files ------------------------------------------------------------
+# --- the catalogue's entries, read with polib ------------------------------------------------
 
 
-@dataclass
-class Entry:
-    msgid: str = ""
-    msgid_plural: str | None = None
-    msgctxt: str | None = None
-    msgstr: dict[int, str] = field(default_factory=dict)
-    flags: set[str] = field(default_factory=set)
-    references: list[str] = field(default_factory=list)
-    obsolete: bool = False
-
-    @property
-    def key(self) -> str:
-        """The key GNU gettext stores it under: the context, EOT, then the msgid."""
-        return f"{self.msgctxt}\x04{self.msgid}" if self.msgctxt is not None else self.msgid
-
-    @property
-    def where(self) -> str:
-        return " ".join(self.references) or "(no reference)"
+def messages(catalogue: polib.POFile) -> list[polib.POEntry]:
+    """The translatable entries: not the obsolete ones (polib keeps the header apart)."""
+    return [entry for entry in catalogue if not entry.obsolete]
 
 
-_KEYWORD = re.compile(r'^(msgctxt|msgid_plural|msgid|msgstr(?:\[(\d+)\])?)\s+(".*")\s*$')
+def translations(entry: polib.POEntry) -> dict[int, str]:
+    """An entry's msgstr by plural form: form 0 alone for a message without plural."""
+    return dict(entry.msgstr_plural) if entry.msgid_plural else {0: entry.msgstr}
 
 
-def read_po(path: Path) -> list[Entry]:
-    """The entries of a PO file, the header (msgid "") included, obsolete ones marked."""
-    entries: list[Entry] = []
-    entry: Entry | None = None
-    target: tuple[str, int | None] | None = None
-
-    def finish() -> None:
-        nonlocal entry, target
-        if entry is not None and target is not None:
-            entries.append(entry)
-        entry, target = None, None
-
-    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        line = raw.strip()
-        obsolete = line.startswith("#~")
-        if obsolete:
-            line = line[2:].strip()
-        if not line:
-            finish()
-            continue
-        if entry is None:
-            entry = Entry()
-        if obsolete:
-            entry.obsolete = True
-        if line.startswith("#,"):
-            entry.flags |= {flag.strip() for flag in line[2:].split(",") if flag.strip()}
-        elif line.startswith("#:"):
-            entry.references.extend(line[2:].split())
-        elif line.startswith("#"):
-            continue
-        elif match := _KEYWORD.match(line):
-            keyword, index, text = match[1], match[2], ast.literal_eval(match[3])
-            if keyword.startswith("msgstr"):
-                target = ("msgstr", int(index or 0))
-                entry.msgstr[target[1]] = text
-            else:
-                # A new msgctxt or msgid after a msgstr starts a new entry.
-                if keyword in {"msgctxt", "msgid"} and entry.msgstr:
-                    finish()
-                    entry = Entry()
-                target = (keyword, None)
-                setattr(entry, keyword, text)
-        elif line.startswith('"') and target is not None:
-            text = ast.literal_eval(line)
-            if target[0] == "msgstr":
-                entry.msgstr[target[1]] += text
-            else:
-                setattr(entry, target[0], getattr(entry, target[0]) + text)
-        else:
-            raise ValueError(f"{path}:{number}: cannot read {raw!r}")
-    finish()
-    return entries
+def key(entry: polib.POEntry) -> str:
+    """The key GNU gettext stores an entry under: the context, EOT, then the msgid."""
+    return f"{entry.msgctxt}\x04{entry.msgid}" if entry.msgctxt is not None else entry.msgid
 
 
-def messages(entries: list[Entry]) -> list[Entry]:
-    """The translatable entries: neither the header nor obsolete."""
-    return [e for e in entries if e.msgid and not e.obsolete]
-
-
-def test_the_po_reader_reads_plurals_contexts_flags_and_continued_lines(tmp_path: Path) -> None:
-    po = tmp_path / "django.po"
-    po.write_text(
-        '# header\nmsgid ""\nmsgstr ""\n"Language: zh_Hans\\n"\n\n'
-        "#: a.py:1 b.html:2\n#, fuzzy, python-format\n"
-        'msgid ""\n"Long %(name)s "\n"text"\nmsgstr "长%(name)s"\n"文本"\n\n'
-        'msgctxt "menu"\nmsgid "Open"\nmsgstr "打开"\n\n'
-        'msgid "%(counter)s zone"\nmsgid_plural "%(counter)s zones"\nmsgstr[0] "%(counter)s个"\n\n'
-        '#~ msgid "Gone"\n#~ msgstr "已删"\n',
-        encoding="utf-8",
-    )
-    header, long, context, plural, gone = read_po(po)
-    assert header.msgid == "" and "Language: zh_Hans" in header.msgstr[0]
-    assert (long.msgid, long.msgstr, long.flags, long.references) == (
-        "Long %(name)s text",
-        {0: "长%(name)s文本"},
-        {"fuzzy", "python-format"},
-        ["a.py:1", "b.html:2"],
-    )
-    assert (context.key, context.msgstr[0]) == ("menu\x04Open", "打开")
-    assert (plural.msgid_plural, plural.msgstr) == ("%(counter)s zones", {0: "%(counter)s个"})
-    assert gone.obsolete and messages([header, long, context, plural, gone]) == [
-        long,
-        context,
-        plural,
-    ]
+def where(entry: polib.POEntry) -> str:
+    return " ".join(f"{path}:{line}" for path, line in entry.occurrences) or "(no reference)"
 
 
 # --- 1. every marked string is translated --------------------------------------------------
@@ -226,20 +134,20 @@ def _makemessages(project: Path) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def regenerated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Entry]]:
+def regenerated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, polib.POFile]:
     """The catalogue regenerated from today's sources, merged with the committed one."""
     _gettext_or_skip()
     project = _project_copy(tmp_path_factory.mktemp("makemessages") / "project")
     result = _makemessages(project)
     assert result.returncode == 0, result.stdout + result.stderr
-    return project, read_po(project / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po")
+    return project, polib.pofile(project / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po")
 
 
 def test_every_string_marked_for_translation_has_a_chinese_translation(
-    regenerated: tuple[Path, list[Entry]],
+    regenerated: tuple[Path, polib.POFile],
 ) -> None:
-    _project, entries = regenerated
-    found = messages(entries)
+    _project, catalogue = regenerated
+    found = messages(catalogue)
     # The scan found the project's strings (a broken scan would find none and pass).
     assert len(found) > 400
     assert {"Zones", "notable results", "The evaluation is submitted for approval."} <= {
@@ -247,11 +155,11 @@ def test_every_string_marked_for_translation_has_a_chinese_translation(
     }
 
     untranslated = [
-        f"{e.where}: {e.msgid!r}"
+        f"{where(e)}: {e.msgid!r}"
         for e in found
-        if not e.msgstr or any(not text.strip() for text in e.msgstr.values())
+        if any(not text.strip() for text in translations(e).values())
     ]
-    fuzzy = [f"{e.where}: {e.msgid!r}" for e in found if "fuzzy" in e.flags]
+    fuzzy = [f"{where(e)}: {e.msgid!r}" for e in found if e.fuzzy]
     assert not untranslated, (
         "Strings without a Chinese translation; run `make messages` and translate them in "
         f"{PO.relative_to(BASE_DIR)}:\n" + "\n".join(untranslated)
@@ -263,10 +171,10 @@ def test_every_string_marked_for_translation_has_a_chinese_translation(
 
 
 def test_make_messages_writes_only_the_projects_catalogue(
-    regenerated: tuple[Path, list[Entry]],
+    regenerated: tuple[Path, polib.POFile],
 ) -> None:
     """makemessages writes to LOCALE_PATHS[0] and leaves django-filter's catalogue alone."""
-    project, _entries = regenerated
+    project, _catalogue = regenerated
     for name in ("django.po", "django.mo"):
         relative = Path("locale", "django_filters", "zh_Hans", "LC_MESSAGES", name)
         assert (project / relative).read_bytes() == (BASE_DIR / relative).read_bytes()
@@ -282,28 +190,27 @@ def _mo_catalogue() -> dict:
 
 
 def test_the_catalogue_has_no_fuzzy_or_empty_entry_and_says_it_is_simplified_chinese() -> None:
-    entries = read_po(PO)
-    header = entries[0]
-    assert header.msgid == "" and "fuzzy" not in header.flags
-    assert "Language: zh_Hans\n" in header.msgstr[0]
-    assert "Plural-Forms: nplurals=1; plural=0;\n" in header.msgstr[0]
-    assert "Content-Type: text/plain; charset=UTF-8\n" in header.msgstr[0]
-    found = messages(entries)
-    assert [e.msgid for e in found if "fuzzy" in e.flags] == []
-    assert [e.msgid for e in found if not all(e.msgstr.values())] == []
+    catalogue = polib.pofile(PO)
+    assert not catalogue.metadata_is_fuzzy
+    assert catalogue.metadata["Language"] == "zh_Hans"
+    assert catalogue.metadata["Plural-Forms"] == "nplurals=1; plural=0;"
+    assert catalogue.metadata["Content-Type"] == "text/plain; charset=UTF-8"
+    found = messages(catalogue)
+    assert [e.msgid for e in found if e.fuzzy] == []
+    assert [e.msgid for e in found if not all(translations(e).values())] == []
     # Chinese has one plural form: every plural entry has msgstr[0] and nothing else.
-    assert [e.msgid for e in found if e.msgid_plural and set(e.msgstr) != {0}] == []
+    assert [e.msgid for e in found if e.msgid_plural and set(translations(e)) != {0}] == []
 
 
 def test_the_compiled_catalogue_gives_exactly_what_the_po_file_says() -> None:
     catalogue = _mo_catalogue()
     expected: dict = {}
-    for entry in messages(read_po(PO)):
-        if entry.msgid_plural is None:
-            expected[entry.key] = entry.msgstr[0]
+    for entry in messages(polib.pofile(PO)):
+        if not entry.msgid_plural:
+            expected[key(entry)] = entry.msgstr
         else:
-            for index, text in entry.msgstr.items():
-                expected[(entry.key, index)] = text
+            for index, text in translations(entry).items():
+                expected[(key(entry), index)] = text
     compiled = {key: text for key, text in catalogue.items() if key != ""}
     assert len(expected) > 400
     stale = sorted(str(k) for k in expected if compiled.get(k) != expected[k])
@@ -320,11 +227,11 @@ _PLACEHOLDER = re.compile(r"%\((\w+)\)[-#0 +]*\d*(?:\.\d+)?[sdirfg]|%[sdr]")
 def test_every_translation_keeps_the_placeholders_of_its_english() -> None:
     """A lost or misspelt %(name)s would fail (or show the wrong figure) only in Chinese."""
     wrong = []
-    for entry in messages(read_po(PO)):
+    for entry in messages(polib.pofile(PO)):
         if "python-format" not in entry.flags:
             continue
         english = sorted(_PLACEHOLDER.findall(entry.msgid_plural or entry.msgid))
-        for text in entry.msgstr.values():
+        for text in translations(entry).values():
             if sorted(_PLACEHOLDER.findall(text)) != english:
                 wrong.append(f"{entry.msgid!r} -> {text!r}")
     assert not wrong, "\n".join(wrong)

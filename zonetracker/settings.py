@@ -9,8 +9,8 @@ import secrets
 import sys
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import parse_qsl, unquote, urlsplit
 
+import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -53,26 +53,27 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 
 def database_from_url(url: str) -> dict:
-    """Django's DATABASES entry for a ``postgres://user:password@host:port/name`` URL."""
-    parts = urlsplit(url)
-    if parts.scheme not in {"postgres", "postgresql", "pgsql"}:
-        raise ImproperlyConfigured(
-            f"DATABASE_URL must be a postgres:// URL; got scheme {parts.scheme!r}."
+    """Django's DATABASES entry for a ``postgres://user:password@host:port/name`` URL.
+
+    dj-database-url reads the URL (percent-escapes, query options); zonetracker only runs on
+    PostgreSQL, so any other scheme, or a URL naming no database, is refused at start-up
+    rather than failing at the first query.
+    """
+    try:
+        config = dj_database_url.parse(
+            url,
+            conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+            conn_health_checks=True,
         )
-    name = unquote(parts.path.lstrip("/"))
-    if not name:
+    except ValueError as error:  # dj-database-url's UnknownSchemeError is a ValueError
+        raise ImproperlyConfigured(f"DATABASE_URL must be a postgres:// URL; {error}") from None
+    if config["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured(
+            f"DATABASE_URL must be a postgres:// URL; got {config['ENGINE']!r}."
+        )
+    if not config["NAME"]:
         raise ImproperlyConfigured("DATABASE_URL names no database.")
-    return {
-        "ENGINE": "django.db.backends.postgresql",
-        "NAME": name,
-        "USER": unquote(parts.username or ""),
-        "PASSWORD": unquote(parts.password or ""),
-        "HOST": parts.hostname or "",
-        "PORT": str(parts.port or ""),
-        "CONN_MAX_AGE": env_int("DATABASE_CONN_MAX_AGE", 60),
-        "CONN_HEALTH_CHECKS": True,
-        "OPTIONS": dict(parse_qsl(parts.query)),
-    }
+    return dict(config)
 
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
