@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -44,15 +44,6 @@ class Bar:
     value_text: str
     css_class: str = ""
     lang: str = ""  # BCP 47, when the label is in another language than the page
-
-
-@dataclass(frozen=True)
-class RankPoint:
-    """A zone's rank in one year's cycle, out of how many ranked; rank None: not ranked."""
-
-    year: int
-    rank: int | None
-    ranked: int | None = None
 
 
 def _number(value: float) -> str:
@@ -208,98 +199,3 @@ def grade_distribution_chart(
         description=description + ".",
         label_width=280,
     )
-
-
-def rank_line_chart(
-    points: Sequence[RankPoint], *, chart_id: str = "rank-chart", title: str | None = None
-) -> SafeString:
-    """A zone's rank over the years: rank 1 at the top, a year without a rank breaks the line.
-
-    The vertical scale runs from 1 to the largest number of zones ranked in any of the years
-    (or the worst rank, when that is not known), so that "5th of 105" sits near the top.
-    """
-    points = sorted(points, key=lambda point: point.year)
-    worst = max(
-        [p.ranked or 0 for p in points] + [p.rank or 0 for p in points] + [2],
-    )
-    left, right, top, bottom = 48.0, 24.0, 16.0, 32.0
-    height = 220.0
-    plot_width = _WIDTH - left - right
-    plot_height = height - top - bottom
-
-    def x_of(index: int) -> float:
-        if len(points) == 1:
-            return left + plot_width / 2
-        return left + index * plot_width / (len(points) - 1)
-
-    def y_of(rank: int) -> float:
-        return top + (rank - 1) / (worst - 1) * plot_height
-
-    description = "; ".join(_point_words(point) for point in points) or _("No cycles yet.")
-    parts = [_open_svg(chart_id, height, title or _("Rank by year"), description, "chart--line")]
-    for rank in sorted({1, (worst + 1) // 2, worst}):
-        y = y_of(rank)
-        parts.append(
-            format_html(
-                '<line class="chart__grid" x1="{}" y1="{}" x2="{}" y2="{}"/>'
-                '<text class="chart__tick" x="{}" y="{}" text-anchor="end">{}</text>',
-                _number(left),
-                _number(y),
-                _number(_WIDTH - right),
-                _number(y),
-                _number(left - 6),
-                _number(y + _FONT_SIZE * 0.35),
-                rank,
-            )
-        )
-    segment: list[str] = []
-    segments: list[list[str]] = []
-    for index, point in enumerate(points):
-        if point.rank is None:
-            if segment:
-                segments.append(segment)
-            segment = []
-            continue
-        segment.append(f"{_number(x_of(index))},{_number(y_of(point.rank))}")
-    if segment:
-        segments.append(segment)
-    parts.append(
-        format_html_join(
-            "",
-            '<polyline class="chart__line" points="{}"/>',
-            ((" ".join(s),) for s in segments if len(s) > 1),
-        )
-    )
-    for index, point in enumerate(points):
-        x = x_of(index)
-        parts.append(
-            format_html(
-                '<text class="chart__tick" x="{}" y="{}" text-anchor="middle">{}</text>',
-                _number(x),
-                _number(height - bottom / 2 + 4),
-                point.year,
-            )
-        )
-        if point.rank is not None:
-            parts.append(
-                format_html(
-                    '<circle class="chart__point" cx="{}" cy="{}" r="4"><title>{}</title></circle>',
-                    _number(x),
-                    _number(y_of(point.rank)),
-                    _point_words(point),
-                )
-            )
-    parts.append("</svg>")
-    return mark_safe("".join(parts))  # every part is built by format_html
-
-
-def _point_words(point: RankPoint) -> str:
-    if point.rank is None:
-        return _("%(year)s: not ranked") % {"year": point.year}
-    if point.ranked:
-        return _("%(year)s: rank %(rank)s of %(ranked)s") % {
-            "year": point.year,
-            "rank": point.rank,
-            "ranked": point.ranked,
-        }
-    return _("%(year)s: rank %(rank)s") % {"year": point.year, "rank": point.rank}

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ElementTree
 
-from evaluations.charts import Bar, RankPoint, bar_chart, grade_distribution_chart, rank_line_chart
+from evaluations.charts import Bar, bar_chart, grade_distribution_chart
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -87,30 +86,3 @@ def test_the_grade_chart_counts_every_grade_even_when_none_hold_it():
     description = parse(markup).find(f"{SVG}desc").text
     assert "grade 1, notable results: 10 zones" in description
     assert "grade 4, still at the starting stage: 0 zones" in description
-
-
-def test_the_rank_chart_puts_rank_one_at_the_top():
-    svg = parse(rank_line_chart([RankPoint(2021, 1, 105), RankPoint(2022, 50, 105)]))
-    points = [float(circle.get("cy")) for circle in svg.iter(f"{SVG}circle")]
-    assert points[0] < points[1]
-
-
-def test_the_rank_chart_breaks_its_line_where_a_year_has_no_rank():
-    markup = rank_line_chart(
-        [
-            RankPoint(2021, 3, 10),
-            RankPoint(2022, 4, 10),
-            RankPoint(2023, None, 10),
-            RankPoint(2024, 2, 10),
-            RankPoint(2025, 1, 10),
-        ]
-    )
-    polylines = re.findall(r'<polyline class="chart__line" points="([^"]+)"', markup)
-    assert [len(points.split()) for points in polylines] == [2, 2]
-    assert "2023: not ranked" in parse(markup).find(f"{SVG}desc").text
-
-
-def test_the_rank_chart_describes_each_year_in_words():
-    svg = parse(rank_line_chart([RankPoint(2022, 5, 105)], title="Rank of Hangzhou"))
-    assert svg.find(f"{SVG}title").text == "Rank of Hangzhou"
-    assert svg.find(f"{SVG}desc").text == "2022: rank 5 of 105"
