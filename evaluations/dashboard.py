@@ -20,7 +20,6 @@ class CycleProgress:
     status_counts: list[tuple[str, str, int]]  # status, its label, how many
     total: int
     approved: int
-    submitted: int
 
     @property
     def approved_percent(self) -> int:
@@ -47,7 +46,6 @@ def cycle_progress(cycle: Cycle) -> CycleProgress:
         ],
         total=sum(counts.values()),
         approved=counts[EvaluationStatus.APPROVED],
-        submitted=counts[EvaluationStatus.SUBMITTED],
     )
 
 

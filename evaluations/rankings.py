@@ -37,7 +37,6 @@ _EXPORTED_RECOMMENDATIONS = {Recommendation.WARN, Recommendation.EXIT}
 class RankingRow:
     evaluation: Evaluation
     previous_rank: int | None
-    was_evaluated_before: bool
     recommendation: str
     decision: str
 
@@ -102,7 +101,6 @@ def ranking_rows(cycle: Cycle, evaluations: QuerySet[Evaluation] | None = None) 
             RankingRow(
                 evaluation=evaluation,
                 previous_rank=previous_ranks.get(evaluation.zone_id),
-                was_evaluated_before=evaluation.zone_id in previous_ranks,
                 recommendation=decision.recommendation if decision else "",
                 decision=decision.outcome if decision else "",
             )
