@@ -9,8 +9,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from evaluations.models import Evaluation, EvaluationStatus
-from registry.filters import BatchChoiceFilter
-from registry.models import Batch, Province, Region
+from registry.filters import ZonePlaceFilterSet
 from registry.roles import REVIEWER
 
 
@@ -19,8 +18,10 @@ def reviewers(request) -> QuerySet:
     return get_user_model().objects.filter(groups__name=REVIEWER).order_by("username")
 
 
-class EvaluationFilter(django_filters.FilterSet):
+class EvaluationFilter(ZonePlaceFilterSet):
     """The work queue's filters; each choice list is read in one query."""
+
+    zone_path = "zone__"
 
     status = django_filters.ChoiceFilter(
         label=_("Status"), choices=EvaluationStatus.choices, empty_label=_("Any status")
@@ -30,24 +31,6 @@ class EvaluationFilter(django_filters.FilterSet):
         queryset=reviewers,
         empty_label=_("Any reviewer"),
         null_label=_("Not assigned"),
-    )
-    province = django_filters.ModelChoiceFilter(
-        label=_("Province"),
-        field_name="zone__province",
-        queryset=Province.objects.all(),
-        empty_label=_("All provinces"),
-    )
-    region = django_filters.ChoiceFilter(
-        label=_("Region"),
-        field_name="zone__province__region",
-        choices=Region.choices,
-        empty_label=_("All regions"),
-    )
-    batch = BatchChoiceFilter(
-        label=_("Batch"),
-        field_name="zone__batch",
-        queryset=Batch.objects.all(),
-        empty_label=_("All batches"),
     )
     mine = django_filters.BooleanFilter(
         label=_("Assigned to me"), method="filter_mine", widget=forms.CheckboxInput

@@ -10,8 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from evaluations.models import Evaluation, Grade
-from registry.filters import BatchChoiceFilter
-from registry.models import Batch, Province, Region
+from registry.filters import ZonePlaceFilterSet
 
 
 def grade_choices() -> list[tuple[int, str]]:
@@ -22,27 +21,11 @@ def grade_choices() -> list[tuple[int, str]]:
     ]
 
 
-class RankingFilter(django_filters.FilterSet):
+class RankingFilter(ZonePlaceFilterSet):
     """The rankings' filters; each choice list is read in at most one query."""
 
-    region = django_filters.ChoiceFilter(
-        label=gettext_lazy("Region"),
-        field_name="zone__province__region",
-        choices=Region.choices,
-        empty_label=gettext_lazy("All regions"),
-    )
-    province = django_filters.ModelChoiceFilter(
-        label=gettext_lazy("Province"),
-        field_name="zone__province",
-        queryset=Province.objects.all(),
-        empty_label=gettext_lazy("All provinces"),
-    )
-    batch = BatchChoiceFilter(
-        label=gettext_lazy("Batch"),
-        field_name="zone__batch",
-        queryset=Batch.objects.all(),
-        empty_label=gettext_lazy("All batches"),
-    )
+    zone_path = "zone__"
+
     grade = django_filters.ChoiceFilter(
         label=gettext_lazy("Grade"),
         choices=grade_choices,

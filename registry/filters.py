@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import django_filters
 from django import forms
@@ -26,14 +27,21 @@ class BatchChoiceFilter(django_filters.ModelChoiceFilter):
     field_class = BatchChoiceField
 
 
-class ZoneFilter(django_filters.FilterSet):
-    """The register's filters; every choice list is read in one query."""
+class ZonePlaceFilterSet(django_filters.FilterSet):
+    """Where a zone is and when it came: its province, region and batch.
 
-    q = django_filters.CharFilter(
-        label=_("Name contains"), method="filter_name", max_length=100, strip=True
-    )
+    Every page that lists zones, or what belongs to a zone (a cycle's evaluations, its
+    rankings), filters by these three alike; ``zone_path`` says how the listed rows reach their
+    zone: ``""`` for zones themselves, ``"zone__"`` for evaluations.
+    """
+
+    zone_path: ClassVar[str] = ""
+
     province = django_filters.ModelChoiceFilter(
-        label=_("Province"), queryset=Province.objects.all(), empty_label=_("All provinces")
+        label=_("Province"),
+        field_name="province",
+        queryset=Province.objects.all(),
+        empty_label=_("All provinces"),
     )
     region = django_filters.ChoiceFilter(
         label=_("Region"),
@@ -42,7 +50,25 @@ class ZoneFilter(django_filters.FilterSet):
         empty_label=_("All regions"),
     )
     batch = BatchChoiceFilter(
-        label=_("Batch"), queryset=Batch.objects.all(), empty_label=_("All batches")
+        label=_("Batch"),
+        field_name="batch",
+        queryset=Batch.objects.all(),
+        empty_label=_("All batches"),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Each instance filters on its own deep copy of the declared filters, so the path is
+        # set here, once per page, rather than by declaring the three again in each subclass.
+        for name in ("province", "region", "batch"):
+            self.filters[name].field_name = self.zone_path + self.filters[name].field_name
+
+
+class ZoneFilter(ZonePlaceFilterSet):
+    """The register's filters; every choice list is read in one query."""
+
+    q = django_filters.CharFilter(
+        label=_("Name contains"), method="filter_name", max_length=100, strip=True
     )
     status = django_filters.ChoiceFilter(
         label=_("Status"), choices=ZoneStatus.choices, empty_label=_("Any status")
