@@ -5,7 +5,7 @@ from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from registry.roles import ADMINISTRATOR, APPROVER, REVIEWER, ROLES, VIEWER, has_role
+from zonetracker.permissions import ADMINISTRATOR, APPROVER, REVIEWER, ROLES, VIEWER
 
 
 @pytest.mark.django_db
@@ -36,10 +36,10 @@ def test_viewers_reviewers_and_approvers_cannot_change_the_register():
 
 
 @pytest.mark.django_db
-def test_has_role_follows_group_membership(alice, dave):
-    assert has_role(alice, ADMINISTRATOR)
-    assert not has_role(dave, ADMINISTRATOR)
-    assert has_role(dave, VIEWER)
+def test_a_role_grants_its_permissions_through_group_membership(alice, dave):
+    assert alice.has_perm("registry.import_zone")
+    assert not dave.has_perm("registry.import_zone")
+    assert dave.has_perm("registry.view_zone")
 
 
 @pytest.mark.django_db

@@ -7,7 +7,7 @@ from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from registry.roles import ADMINISTRATOR, APPROVER, REVIEWER, VIEWER
+from zonetracker.permissions import ADMINISTRATOR, APPROVER, REVIEWER, VIEWER
 
 DEMO_ACCOUNTS = [
     ("admin", ADMINISTRATOR),
