@@ -177,11 +177,13 @@ def entered_or_edited(user: User, evaluation: Any) -> bool:
 
 # --- rules -------------------------------------------------------------------------------
 
-# Reading an evaluation, entering its scores, approving and returning it.
+# Entering an evaluation's scores, reading its page, approving and returning it. Whoever may
+# act on an evaluation reads its page (``view_evaluation`` itself opens the lists): approving
+# and administering span every evaluation; entering, those assigned to the reviewer.
 enters_evaluation = holds("evaluations.change_score") | (
     holds("evaluations.enter_evaluation") & is_assigned_reviewer
 )
-reads_evaluation = holds("evaluations.view_evaluation") & (
+reads_evaluation = (
     holds("evaluations.approve_evaluation")
     | holds("evaluations.change_evaluation")
     | enters_evaluation
