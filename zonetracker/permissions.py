@@ -42,6 +42,9 @@ ADMINISTRATOR = "Administrator"
 
 ROLES = [VIEWER, REVIEWER, APPROVER, ADMINISTRATOR]
 
+# The roles whose members are staff: they reach the admin site.
+STAFF_ROLES = {ADMINISTRATOR}
+
 ROLE_LABELS = {
     VIEWER: _("Viewer"),
     REVIEWER: _("Reviewer"),

@@ -1,5 +1,8 @@
 """The four role groups exist with their permissions, and demo accounts cover each role."""
 
+import re
+from pathlib import Path
+
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
@@ -79,3 +82,22 @@ def test_the_roles_survive_a_flush_of_the_database():
     administrators = Group.objects.get(name=ADMINISTRATOR)
     assert administrators.permissions.filter(codename="import_zone").exists()
     assert set(Group.objects.values_list("name", flat=True)) >= set(ROLES)
+
+
+def test_no_module_but_the_permissions_module_checks_a_group():
+    """Pages, services, admin and commands ask has_perm; only the roles' module names groups."""
+    root = Path(__file__).resolve().parents[2]
+    checks = re.compile(
+        r"groups__name|groups\.filter|has_role|user_roles"
+        r"|== (ADMINISTRATOR|APPROVER|REVIEWER|VIEWER)"
+    )
+    offenders = [
+        str(path.relative_to(root))
+        for folder in ("registry", "evaluations", "zonetracker", "templates")
+        for path in (root / folder).rglob("*")
+        if path.suffix in {".py", ".html"}
+        and "migrations" not in path.parts
+        and path.name != "permissions.py"
+        and checks.search(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
