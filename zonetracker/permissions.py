@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any
 
 import rules
 from django.contrib.auth import get_user_model
-from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -44,13 +43,6 @@ ROLES = [VIEWER, REVIEWER, APPROVER, ADMINISTRATOR]
 
 # The roles whose members are staff: they reach the admin site.
 STAFF_ROLES = {ADMINISTRATOR}
-
-ROLE_LABELS = {
-    VIEWER: _("Viewer"),
-    REVIEWER: _("Reviewer"),
-    APPROVER: _("Approver"),
-    ADMINISTRATOR: _("Administrator"),
-}
 
 _READ_REGISTER = ["registry.view_province", "registry.view_batch", "registry.view_zone"]
 _READ_CYCLES = ["evaluations.view_cycle", "evaluations.view_indicator", "evaluations.view_decision"]
