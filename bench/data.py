@@ -36,7 +36,7 @@ from evaluations.models import (
 from evaluations.services import cycle_open, rankings_compute
 from registry.management.commands.load_register import load_provinces
 from registry.models import Batch, Province, Zone, ZoneKind, ZoneStatus
-from registry.roles import APPROVER
+from zonetracker.permissions import APPROVER
 
 SIZES = (165, 2_000, 10_000)
 PREVIOUS_YEAR, CURRENT_YEAR = 2022, 2023

@@ -1,4 +1,7 @@
-"""Who may read the evaluation pages; who may change what stays in ``evaluations.services``."""
+"""Who may read the evaluation pages; who may change what stays in ``evaluations.services``.
+
+Both ask ``zonetracker.permissions`` through ``has_perm``; these names say what a page asks.
+"""
 
 from __future__ import annotations
 
@@ -6,23 +9,16 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 from evaluations.models import Evaluation
 from evaluations.services import can_return
-from registry.roles import ADMINISTRATOR, APPROVER, REVIEWER, has_role
 
 
 def works_on_evaluations(user: AbstractBaseUser | AnonymousUser) -> bool:
-    """Reviewers, Approvers and Administrators work on evaluations; Viewers do not."""
-    return has_role(user, REVIEWER, APPROVER, ADMINISTRATOR)
-
-
-def reads_every_evaluation(user: AbstractBaseUser | AnonymousUser) -> bool:
-    return has_role(user, APPROVER, ADMINISTRATOR)
+    """Whoever reads evaluations (Reviewers, Approvers, Administrators); Viewers do not."""
+    return user.has_perm("evaluations.view_evaluation")
 
 
 def can_read(user: AbstractBaseUser | AnonymousUser, evaluation: Evaluation) -> bool:
     """Its assigned reviewer, every Approver and every Administrator may read an evaluation."""
-    if reads_every_evaluation(user):
-        return True
-    return has_role(user, REVIEWER) and evaluation.reviewer_id == user.pk
+    return user.has_perm("evaluations.view_evaluation", evaluation)
 
 
 def offers_return(user: AbstractBaseUser | AnonymousUser, evaluation: Evaluation) -> bool:

@@ -21,7 +21,7 @@ from evaluations.services import (
     cycle_publish,
     evaluation_assign,
 )
-from registry.roles import REVIEWER
+from zonetracker import permissions
 
 
 class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
@@ -226,9 +226,7 @@ class EvaluationAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["seen_version"].initial = self.instance.version
         if "reviewer" in self.fields:
-            self.fields["reviewer"].queryset = get_user_model().objects.filter(
-                groups__name=REVIEWER
-            )
+            self.fields["reviewer"].queryset = permissions.reviewers()
 
     def clean(self) -> dict:
         cleaned = super().clean()
@@ -257,9 +255,7 @@ class AssignForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["reviewer"].queryset = (
-            get_user_model().objects.filter(groups__name=REVIEWER).order_by("username")
-        )
+        self.fields["reviewer"].queryset = permissions.reviewers()
 
 
 @admin.register(Evaluation)

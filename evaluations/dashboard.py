@@ -9,7 +9,6 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from evaluations.access import works_on_evaluations
 from evaluations.models import Cycle, Evaluation, EvaluationStatus
 from registry.models import in_active_language
-from registry.roles import APPROVER, REVIEWER, has_role
 
 
 @dataclass(frozen=True)
@@ -60,8 +59,8 @@ def work_queue(user: AbstractBaseUser, cycle: Cycle) -> WorkQueue:
         .select_related("zone__province", "zone__batch", "reviewer", "submitted_by")
         .order_by(in_active_language("zone__name_zh", "zone__name_en"))
     )
-    enters = has_role(user, REVIEWER)
-    approves = has_role(user, APPROVER)
+    enters = user.has_perm("evaluations.enter_evaluation")
+    approves = user.has_perm("evaluations.approve_evaluation")
     to_enter: list[Evaluation] = []
     if enters and cycle.is_open:
         to_enter = list(

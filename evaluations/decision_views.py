@@ -24,7 +24,6 @@ from evaluations.forms import DecisionForm
 from evaluations.models import Cycle, Decision, Evaluation, Grade
 from evaluations.services import can_decide, decision_record
 from registry.models import in_active_language
-from registry.roles import ADMINISTRATOR, APPROVER, has_role
 
 # The grades shown beside a recommendation: at least this many published cycles, and always
 # as many as the exit rule looks back on.
@@ -57,7 +56,7 @@ class DecisionRow:
 
 def reads_decisions(user: AbstractBaseUser | AnonymousUser) -> bool:
     """Approvers decide; Administrators follow what was decided."""
-    return has_role(user, APPROVER, ADMINISTRATOR)
+    return user.has_perm("evaluations.follow_decisions")
 
 
 def _get_cycle_for_user(request: HttpRequest, year: int) -> Cycle:
@@ -84,7 +83,7 @@ def decision_record_view(request: HttpRequest, year: int, pk: int) -> HttpRespon
     cycle = _get_cycle_for_user(request, year)
     decision = get_object_or_404(Decision.objects.with_related(), pk=pk, cycle=cycle)
     # Checked before the form is read, so that an Administrator learns this first.
-    if not has_role(request.user, APPROVER):
+    if not request.user.has_perm("evaluations.decide", decision):
         raise PermissionDenied(_("Only Approvers may record decisions."))
     form = DecisionForm(request.POST, decision=decision)
     if not form.is_valid():
@@ -136,7 +135,7 @@ def _render_decisions(
             "cycle": cycle,
             "pending": pending,
             "decided": [row for row in rows if row.decision.is_decided],
-            "may_decide": has_role(request.user, APPROVER),
+            "may_decide": request.user.has_perm("evaluations.decide"),
         },
         status=status,
     )

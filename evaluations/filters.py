@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from evaluations.models import Evaluation, EvaluationStatus
 from registry.filters import ZonePlaceFilterSet
-from registry.roles import REVIEWER
+from zonetracker import permissions
 
 
 def reviewers(request) -> QuerySet:
     """Everyone who may be assigned an evaluation, by name."""
-    return get_user_model().objects.filter(groups__name=REVIEWER).order_by("username")
+    return permissions.reviewers()
 
 
 class EvaluationFilter(ZonePlaceFilterSet):

@@ -15,7 +15,6 @@ from django.utils.translation import gettext_lazy
 from evaluations.models import Cycle, CycleStatus, Evaluation, EvaluationStatus, Score
 from evaluations.services import claim_version
 from registry.importing import BatchDataset, Column, ImportSummary, TableFormat
-from registry.roles import ADMINISTRATOR, has_role
 
 SCORE_FORMAT = TableFormat(
     columns=(
@@ -68,7 +67,7 @@ def scores_import(
     open cycle; each write moves the evaluation's version so that an editor holding an older
     form is told rather than overwritten.
     """
-    if by is not None and not has_role(by, ADMINISTRATOR):
+    if by is not None and not by.has_perm("evaluations.import_scores"):
         raise PermissionDenied(_("Only Administrators may import scores."))
     notices = list(table.notices)
     if cycle.status != CycleStatus.OPEN:

@@ -32,8 +32,8 @@ from evaluations.models import (
     Score,
 )
 from registry.models import Zone, ZoneStatus
-from registry.roles import ADMINISTRATOR, APPROVER, REVIEWER, has_role
 from zonetracker.bulk import history_copy, rows_update
+from zonetracker.permissions import entered_or_edited
 
 # Fields of an indicator that a new cycle copies from the previous framework.
 _INDICATOR_FIELDS = [
@@ -105,7 +105,7 @@ def cycle_open(
     cycle, from the default framework. Eligible zones were approved on or before the cut-off
     (default: 31 December of the year before) and have not exited.
     """
-    if by is not None and not has_role(by, ADMINISTRATOR):
+    if by is not None and not by.has_perm("evaluations.open_cycle"):
         raise PermissionDenied(_("Only Administrators may open a cycle."))
     cutoff = cutoff or Cycle.default_cutoff(year)
     with transaction.atomic():
@@ -151,9 +151,9 @@ def evaluation_assign(
     *, evaluations: QuerySet[Evaluation], reviewer: AbstractBaseUser | None, by: AbstractBaseUser
 ) -> int:
     """Assign evaluations to a reviewer (or unassign them with None); returns how many."""
-    if not has_role(by, ADMINISTRATOR):
+    if not by.has_perm("evaluations.assign_evaluation"):
         raise PermissionDenied(_("Only Administrators may assign evaluations."))
-    if reviewer is not None and not has_role(reviewer, REVIEWER):
+    if reviewer is not None and not reviewer.has_perm("evaluations.enter_evaluation"):
         raise ValidationError(_("%(user)s is not a reviewer.") % {"user": reviewer.get_username()})
     with transaction.atomic():
         chosen = list(evaluations.select_related("cycle").select_for_update(of=("self",)))
@@ -172,34 +172,23 @@ def evaluation_assign(
 
 
 def can_edit(user: AbstractBaseUser, evaluation: Evaluation) -> bool:
-    """The assigned reviewer, or an Administrator, while the evaluation is editable."""
-    if not user.is_authenticated or not evaluation.is_editable:
-        return False
-    if has_role(user, ADMINISTRATOR):
-        return True
-    return has_role(user, REVIEWER) and evaluation.reviewer_id == user.pk
-
-
-def editors_of(evaluation: Evaluation) -> set[int]:
-    """Everyone who entered a score or last edited or submitted the evaluation."""
-    editors = set(
-        Score.objects.filter(evaluation=evaluation, entered_by__isnull=False).values_list(
-            "entered_by", flat=True
-        )
+    """Whoever may enter its scores (its reviewer, an Administrator), while it is editable."""
+    return (
+        user.is_authenticated
+        and evaluation.is_editable
+        and user.has_perm("evaluations.enter_evaluation", evaluation)
     )
-    editors |= {evaluation.last_edited_by_id, evaluation.submitted_by_id}
-    editors.discard(None)
-    return editors
 
 
 def can_approve(user: AbstractBaseUser, evaluation: Evaluation) -> bool:
     """An Approver who neither entered nor last edited it may approve a submitted evaluation."""
     return (
         user.is_authenticated
-        and has_role(user, APPROVER)
         and evaluation.status == EvaluationStatus.SUBMITTED
         and evaluation.cycle.status in {CycleStatus.OPEN, CycleStatus.IN_REVIEW}
-        and user.pk not in editors_of(evaluation)
+        and user.has_perm("evaluations.approve_evaluation", evaluation)
+        # Django lets a superuser pass every has_perm; four eyes binds them as well.
+        and not (user.is_superuser and entered_or_edited(user, evaluation))
     )
 
 
@@ -207,9 +196,9 @@ def can_return(user: AbstractBaseUser, evaluation: Evaluation) -> bool:
     """Any Approver may send a submitted evaluation back while the cycle is not published."""
     return (
         user.is_authenticated
-        and has_role(user, APPROVER)
         and evaluation.status == EvaluationStatus.SUBMITTED
         and evaluation.cycle.status in {CycleStatus.OPEN, CycleStatus.IN_REVIEW}
+        and user.has_perm("evaluations.return_evaluation", evaluation)
     )
 
 
@@ -339,10 +328,10 @@ def evaluation_approve(
     *, evaluation: Evaluation, by: AbstractBaseUser, version: int | None = None
 ) -> Evaluation:
     """Approve a submitted evaluation (four eyes: never one the approver entered)."""
-    if not has_role(by, APPROVER):
+    if not by.has_perm("evaluations.approve_evaluation"):
         raise PermissionDenied(_("Only Approvers may approve evaluations."))
     if not can_approve(by, evaluation):
-        if by.pk in editors_of(evaluation):
+        if entered_or_edited(by, evaluation):
             raise PermissionDenied(_("You cannot approve an evaluation you entered or edited."))
         if evaluation.status != EvaluationStatus.SUBMITTED:
             raise ValidationError(_("Only a submitted evaluation can be approved."))
@@ -362,7 +351,7 @@ def evaluation_return(
 ) -> Evaluation:
     """Send a submitted evaluation back to its reviewer with a reason."""
     reason = (reason or "").strip()
-    if not has_role(by, APPROVER):
+    if not by.has_perm("evaluations.return_evaluation", evaluation):
         raise PermissionDenied(_("Only Approvers may return evaluations."))
     if evaluation.cycle.status not in {CycleStatus.OPEN, CycleStatus.IN_REVIEW}:
         raise PermissionDenied(_("The cycle is not under review: nothing can be returned."))
@@ -423,7 +412,8 @@ def cycle_entries(cycle: Cycle) -> list[scoring.Entry]:
 
 def rankings_compute(*, cycle: Cycle, by: AbstractBaseUser | None = None) -> list[scoring.Result]:
     """Recompute totals, ranks and grades of a cycle that is not published."""
-    if by is not None and not has_role(by, ADMINISTRATOR):
+    # Recomputing prepares publication (which recomputes once more): the same permission.
+    if by is not None and not by.has_perm("evaluations.publish_cycle"):
         raise PermissionDenied(_("Only Administrators may recompute rankings."))
     if cycle.is_published:
         raise ValidationError(
@@ -504,7 +494,7 @@ def cycle_publish(*, cycle: Cycle, by: AbstractBaseUser | None = None) -> list[D
 
     Rankings are computed once more with the cycle's weights and policy, then frozen with it.
     """
-    if by is not None and not has_role(by, ADMINISTRATOR):
+    if by is not None and not by.has_perm("evaluations.publish_cycle"):
         raise PermissionDenied(_("Only Administrators may publish a cycle."))
     with transaction.atomic():
         cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)
@@ -563,9 +553,10 @@ _OUTCOME_STATUS = {
 
 
 def can_decide(user: AbstractBaseUser, decision: Decision) -> bool:
+    """An Approver may decide a recommendation of a published cycle, once."""
     return (
         user.is_authenticated
-        and has_role(user, APPROVER)
+        and user.has_perm("evaluations.decide", decision)
         and decision.cycle.is_published
         and not decision.is_decided
     )
@@ -576,7 +567,7 @@ def decision_record(
 ) -> Decision:
     """An approver's decision on a recommendation, with its effect on the zone's status."""
     rationale = (rationale or "").strip()
-    if not has_role(by, APPROVER):
+    if not by.has_perm("evaluations.decide", decision):
         raise PermissionDenied(_("Only Approvers may record decisions."))
     if not decision.cycle.is_published:
         raise ValidationError(_("Decisions are taken only on a published cycle."))

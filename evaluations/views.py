@@ -22,7 +22,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 from evaluations.access import (
     can_read,
     offers_return,
-    reads_every_evaluation,
     works_on_evaluations,
 )
 from evaluations.filters import EvaluationFilter
@@ -43,7 +42,6 @@ from evaluations.services import (
     EditConflict,
     can_approve,
     can_edit,
-    editors_of,
     evaluation_approve,
     evaluation_return,
     evaluation_save,
@@ -51,6 +49,7 @@ from evaluations.services import (
     missing_indicators,
 )
 from registry.models import in_active_language
+from zonetracker.permissions import entered_or_edited
 
 EVALUATIONS_PER_PAGE = 50
 
@@ -135,7 +134,6 @@ def cycle_evaluations(request: HttpRequest, year: int) -> HttpResponse:
                 (status, label, counts[status]) for status, label in EvaluationStatus.choices
             ],
             "evaluation_total": sum(counts.values()),
-            "reads_every_evaluation": reads_every_evaluation(request.user),
         },
     )
 
@@ -319,7 +317,7 @@ def _render_evaluation(
     may_approve = can_approve(user, evaluation)
     may_return = offers_return(user, evaluation)
     # An Approver who entered or edited a submitted evaluation is told why they cannot approve.
-    own_work = may_return and not may_approve and user.pk in editors_of(evaluation)
+    own_work = may_return and not may_approve and entered_or_edited(user, evaluation)
     history, history_cut = _score_history(evaluation, indicators)
     return render(
         request,

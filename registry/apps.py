@@ -10,7 +10,7 @@ class RegistryConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        from registry.roles import sync_role_groups
+        from zonetracker.permissions import sync_role_groups
 
         # After the last of zonetracker's apps, whose permissions exist by then.
         post_migrate.connect(sync_role_groups, sender=apps.get_app_config("evaluations"))

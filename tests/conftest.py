@@ -5,8 +5,8 @@ alice is an Administrator, bob an Approver, carol and erin Reviewers, dave a Vie
 
 import pytest
 
-from registry.roles import ADMINISTRATOR, APPROVER, REVIEWER, VIEWER
 from tests.factories import make_user
+from zonetracker.permissions import ADMINISTRATOR, APPROVER, REVIEWER, VIEWER
 
 
 @pytest.fixture

@@ -36,9 +36,9 @@ from django.urls import reverse
 
 from registry.management.commands.load_register import load_provinces
 from registry.models import Province, Zone
-from registry.roles import ADMINISTRATOR
 from tests.factories import PASSWORD, make_user, make_zone
 from tests.registry.batch_files import csv_file, two_new_zones
+from zonetracker.permissions import ADMINISTRATOR
 
 PROJECT = Path(settings.BASE_DIR)
 # Bounds of everything the test waits for: a process to start, one request to be answered.

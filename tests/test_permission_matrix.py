@@ -27,8 +27,8 @@ from evaluations.services import (
     evaluation_submit,
 )
 from registry.models import Batch, Zone
-from registry.roles import ADMINISTRATOR, APPROVER, REVIEWER, VIEWER
 from tests.factories import make_batch, make_province, make_user, make_zone, score_all
+from zonetracker.permissions import ADMINISTRATOR, APPROVER, REVIEWER, VIEWER
 
 ROLES = ["anonymous", "dave", "carol", "bob", "alice"]
 SIGNED_IN = ["dave", "carol", "bob", "alice"]

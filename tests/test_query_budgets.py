@@ -29,9 +29,9 @@ from evaluations.models import (
 from evaluations.services import cycle_entries, cycle_open, rankings_compute
 from registry.models import Batch, Province, Zone
 from registry.resources import zones_import
-from registry.roles import APPROVER
 from tests.factories import make_batch, make_province, make_user
 from tests.registry.batch_files import csv_file, zone_row
+from zonetracker.permissions import APPROVER
 
 pytestmark = pytest.mark.django_db
 

@@ -140,6 +140,8 @@ MIDDLEWARE = [
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # The per-object rules of zonetracker.permissions (assigned reviewer, four eyes).
+    "rules.permissions.ObjectPermissionBackend",
 ]
 
 ROOT_URLCONF = "zonetracker.urls"

@@ -21,6 +21,12 @@ def works_on_evaluations(user: AbstractBaseUser | AnonymousUser) -> bool:
 
 
 @register.filter
+def may_read(user: AbstractBaseUser | AnonymousUser, evaluation: Evaluation) -> bool:
+    """Whether a list links to the evaluation's page for this user (the page checks again)."""
+    return access.can_read(user, evaluation)
+
+
+@register.filter
 def plain_number(value: object) -> str:
     """A stored figure without the trailing zeros of its decimal places: 7.5000 reads 7.5."""
     return _plain_number(value) or ""

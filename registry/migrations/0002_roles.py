@@ -2,7 +2,7 @@
 
 from django.db import migrations
 
-from registry.roles import grant_role_permissions
+from zonetracker.permissions import grant_role_permissions
 
 
 def create_roles(apps, schema_editor):

@@ -10,8 +10,8 @@ from playwright.sync_api import expect
 from evaluations.framework import framework_load
 from evaluations.models import EvaluationStatus
 from evaluations.services import cycle_open, cycle_publish, evaluation_assign
-from registry.roles import ADMINISTRATOR, REVIEWER
 from tests.factories import PASSWORD, make_user, make_zone, score_all
+from zonetracker.permissions import ADMINISTRATOR, REVIEWER
 
 
 def a_published_cycle_and_an_open_one():

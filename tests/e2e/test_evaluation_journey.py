@@ -8,9 +8,9 @@ from playwright.sync_api import expect
 from evaluations.framework import framework_load
 from evaluations.models import EvaluationStatus
 from evaluations.services import cycle_open, evaluation_assign
-from registry.roles import ADMINISTRATOR, APPROVER, REVIEWER
 from tests.e2e.conftest import log_in
 from tests.factories import PASSWORD, make_user, make_zone
+from zonetracker.permissions import ADMINISTRATOR, APPROVER, REVIEWER
 
 
 def an_assigned_evaluation():

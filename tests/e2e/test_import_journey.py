@@ -5,9 +5,9 @@ import re
 from playwright.sync_api import expect
 
 from registry.models import Batch, Zone
-from registry.roles import ADMINISTRATOR
 from tests.e2e.conftest import log_in
 from tests.factories import PASSWORD, make_user
+from zonetracker.permissions import ADMINISTRATOR
 
 BATCH_8 = (
     "批次,批准日期,文号,中文名称,英文名称,省份\n"

@@ -10,9 +10,9 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from evaluations.framework import framework_load
-from registry.roles import VIEWER
 from tests.e2e.conftest import log_in
 from tests.factories import PASSWORD, make_user
+from zonetracker.permissions import VIEWER
 
 
 def test_a_viewer_filters_the_rankings_and_downloads_what_is_shown(page, register):

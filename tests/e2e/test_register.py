@@ -4,9 +4,9 @@ import re
 
 from playwright.sync_api import expect
 
-from registry.roles import VIEWER
 from tests.e2e.conftest import log_in
 from tests.factories import PASSWORD, make_user
+from zonetracker.permissions import VIEWER
 
 
 def test_a_viewer_signs_in_and_finds_the_165_zones_of_the_register(page, register):

@@ -147,5 +147,5 @@ def test_the_user_option_records_who_entered_the_scores(cycle, tmp_path, alice):
 
 def test_only_an_administrator_may_be_named_as_the_importer(cycle, tmp_path, carol):
     error = refused(2021, write(tmp_path, "zone,indicator,value\nAlpha,P1,7\n"), "--user", "carol")
-    assert "Only Administrators" in error
+    assert "lacks the permission evaluations.import_scores" in error
     assert not Score.objects.exists()

@@ -10,12 +10,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Permission, User
 from django.test import Client
 from django.urls import reverse
 
 from evaluations.models import Cycle, Evaluation, EvaluationStatus, Score
 from evaluations.services import ScoreInput, evaluation_assign, evaluation_save, evaluation_submit
+from tests.factories import make_user
 
 
 def login(user: User) -> Client:
@@ -270,3 +271,61 @@ def test_a_save_without_the_version_read_changes_nothing(carol: User, alpha: Eva
     assert response.status_code == 200
     assert "errorlist" in response.content.decode()
     assert snapshot(alpha) == before
+
+
+# --- the rules per object ----------------------------------------------------------------
+
+
+def test_a_reviewer_may_enter_only_the_evaluations_assigned_to_them(
+    carol: User, erin: User, alpha: Evaluation
+) -> None:
+    assert carol.has_perm("evaluations.enter_evaluation", alpha)
+    assert not erin.has_perm("evaluations.enter_evaluation", alpha)
+    assert erin.has_perm("evaluations.enter_evaluation")  # some evaluation, not this one
+
+
+def test_entering_granted_directly_follows_the_assignment_as_the_role_does(
+    cycle: Cycle, alice: User, alpha: Evaluation
+) -> None:
+    frank = make_user("frank")
+    frank.user_permissions.add(Permission.objects.get(codename="enter_evaluation"))
+    frank = User.objects.get(pk=frank.pk)
+    bravo = cycle.evaluations.get(zone__name_en="Bravo")
+    evaluation_assign(evaluations=Evaluation.objects.filter(pk=bravo.pk), reviewer=frank, by=alice)
+    bravo.refresh_from_db()
+
+    assert frank.has_perm("evaluations.enter_evaluation", bravo)
+    assert not frank.has_perm("evaluations.enter_evaluation", alpha)
+    client = login(frank)
+    assert client.get(reverse("evaluations:evaluation_detail", args=[bravo.pk])).status_code == 200
+    assert client.get(reverse("evaluations:evaluation_detail", args=[alpha.pk])).status_code == 403
+
+
+def test_an_approver_may_not_approve_what_they_edited(
+    bob: User, carol: User, submitted: Evaluation
+) -> None:
+    assert bob.has_perm("evaluations.approve_evaluation", submitted)
+    carol.user_permissions.add(Permission.objects.get(codename="approve_evaluation"))
+    carol = User.objects.get(pk=carol.pk)
+    assert carol.has_perm("evaluations.approve_evaluation")
+    assert not carol.has_perm("evaluations.approve_evaluation", submitted)
+
+
+def test_four_eyes_binds_a_superuser_too(cycle: Cycle, alice: User) -> None:
+    root = User.objects.create_superuser("root", password="correct-horse-battery-staple")
+    evaluation = cycle.evaluations.get(zone__name_en="Bravo")
+    scores = {}
+    for indicator in cycle.indicators.all():
+        value = indicator.highest if indicator.highest is not None else Decimal(5)
+        scores[indicator.pk] = ScoreInput(min(value, Decimal(5)))
+    evaluation_save(evaluation=evaluation, by=root, scores=scores, version=evaluation.version)
+    evaluation = evaluation_submit(evaluation=evaluation, by=root)
+    before = snapshot(evaluation)
+
+    response = login(root).post(
+        reverse("evaluations:evaluation_approve", args=[evaluation.pk]),
+        {"version": str(evaluation.version)},
+    )
+
+    assert response.status_code in {302, 403}
+    assert snapshot(evaluation) == before

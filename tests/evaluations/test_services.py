@@ -264,7 +264,7 @@ def test_nobody_approves_an_evaluation_they_submitted(submitted, carol):
     from django.contrib.auth.models import Group
 
     carol.groups.add(Group.objects.get(name="Approver"))
-    carol = type(carol).objects.get(pk=carol.pk)  # roles are cached per user object
+    carol = type(carol).objects.get(pk=carol.pk)  # permissions are cached per user object
     with pytest.raises(PermissionDenied, match="entered or edited"):
         evaluation_approve(evaluation=submitted, by=carol)
 

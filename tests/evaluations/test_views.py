@@ -26,8 +26,8 @@ from evaluations.models import (
 )
 from evaluations.services import cycle_open, evaluation_assign
 from registry.models import Region
-from registry.roles import APPROVER, REVIEWER
 from tests.factories import make_batch, make_province, make_user, make_zone
+from zonetracker.permissions import APPROVER, REVIEWER
 
 # A valid value for each indicator of the default framework.
 COMPLETE = {
@@ -127,7 +127,7 @@ def assign(evaluation: Evaluation, reviewer: User, by: User) -> Evaluation:
 def with_roles(user: User, *roles: str) -> User:
     for role in roles:
         user.groups.add(Group.objects.get(name=role))
-    return User.objects.get(pk=user.pk)  # roles are cached on the user object
+    return User.objects.get(pk=user.pk)  # permissions are cached on the user object
 
 
 # --- fixtures ----------------------------------------------------------------------------
@@ -719,9 +719,9 @@ def test_the_entry_page_reads_the_same_number_of_queries_however_long_the_histor
         client.post(detail_url(alpha), entry(fresh(alpha), values | {"R1": str(n + 1)}))
     assert Score.history.filter(evaluation_id=alpha.pk).count() >= saves * 2
 
-    # session, user, the evaluation with its zone and people, roles, indicators, scores,
+    # session, user, the evaluation with its zone and people, permissions (2), indicators, scores,
     # the score history with who, the status history with who
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         response = client.get(detail_url(alpha))
 
     assert response.status_code == 200
@@ -733,7 +733,7 @@ def test_the_entry_page_reads_a_bounded_number_of_queries_for_an_approver(
 ) -> None:
     client = login(bob)
     # ... and who entered the scores, for the four-eyes check
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(10):
         response = client.get(detail_url(submitted))
 
     assert ">Approve</button>" in html(response)
@@ -877,10 +877,10 @@ def test_the_queue_reads_the_same_number_of_queries_however_many_evaluations(
 ) -> None:
     client = login(carol)
 
-    # session, user, roles, the cycle, one page of evaluations with their zone, province,
+    # session, user, permissions (2), the cycle, one page of evaluations with their zone, province,
     # batch, reviewer and last change, their count, the counts by status, and the choices
     # of reviewer, province and batch
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(11):
         response = client.get(queue_url(), {"region": Region.EAST})
 
     assert len(queue_names(response)) == min(big_cycle.evaluations.count(), 50)
@@ -1016,9 +1016,9 @@ def test_home_reads_the_same_number_of_queries_however_long_the_queues(
     )
     client = login(both)
 
-    # session, user, zones per status, batches, roles, the current cycle, its counts by
+    # session, user, zones per status, batches, permissions (2), the current cycle, its counts by
     # status, the evaluations to enter, those to approve
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(10):
         response = client.get(reverse("home"))
 
     page = html(response)

@@ -15,7 +15,6 @@ from django.utils import timezone
 from registry.importing import DatabaseTmpStorage
 from registry.models import Batch, PendingImport, Province, Zone
 from registry.resources import zones_import
-from registry.roles import APPROVER
 from tests.factories import make_user, make_zone
 from tests.registry.batch_files import (
     HEADER,
@@ -25,6 +24,7 @@ from tests.registry.batch_files import (
     xlsx_file,
     zone_row,
 )
+from zonetracker.permissions import APPROVER
 
 pytestmark = pytest.mark.usefixtures("provinces")
 

@@ -16,9 +16,9 @@ from django.utils import timezone
 
 from registry.models import Batch, Province, Zone
 from registry.resources import zones_import
-from registry.roles import APPROVER
 from tests.factories import make_user, make_zone
 from tests.registry.batch_files import HEADER
+from zonetracker.permissions import APPROVER
 
 EXPORT_URL = reverse("admin:registry_zone_export")
 CSV, XLSX = "0", "1"

@@ -1,11 +1,14 @@
 """The four role groups exist with their permissions, and demo accounts cover each role."""
 
+import re
+from pathlib import Path
+
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from registry.roles import ADMINISTRATOR, APPROVER, REVIEWER, ROLES, VIEWER, has_role
+from zonetracker.permissions import ADMINISTRATOR, APPROVER, REVIEWER, ROLES, VIEWER
 
 
 @pytest.mark.django_db
@@ -36,10 +39,10 @@ def test_viewers_reviewers_and_approvers_cannot_change_the_register():
 
 
 @pytest.mark.django_db
-def test_has_role_follows_group_membership(alice, dave):
-    assert has_role(alice, ADMINISTRATOR)
-    assert not has_role(dave, ADMINISTRATOR)
-    assert has_role(dave, VIEWER)
+def test_a_role_grants_its_permissions_through_group_membership(alice, dave):
+    assert alice.has_perm("registry.import_zone")
+    assert not dave.has_perm("registry.import_zone")
+    assert dave.has_perm("registry.view_zone")
 
 
 @pytest.mark.django_db
@@ -79,3 +82,22 @@ def test_the_roles_survive_a_flush_of_the_database():
     administrators = Group.objects.get(name=ADMINISTRATOR)
     assert administrators.permissions.filter(codename="import_zone").exists()
     assert set(Group.objects.values_list("name", flat=True)) >= set(ROLES)
+
+
+def test_no_module_but_the_permissions_module_checks_a_group():
+    """Pages, services, admin and commands ask has_perm; only the roles' module names groups."""
+    root = Path(__file__).resolve().parents[2]
+    checks = re.compile(
+        r"groups__name|groups\.filter|has_role|user_roles"
+        r"|== (ADMINISTRATOR|APPROVER|REVIEWER|VIEWER)"
+    )
+    offenders = [
+        str(path.relative_to(root))
+        for folder in ("registry", "evaluations", "zonetracker", "templates")
+        for path in (root / folder).rglob("*")
+        if path.suffix in {".py", ".html"}
+        and "migrations" not in path.parts
+        and path.name != "permissions.py"
+        and checks.search(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []

@@ -2,13 +2,13 @@
 
 from pathlib import Path
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from evaluations.importing import SCORE_FORMAT, scores_import
 from evaluations.management.commands._cycle import cycle_of
 from registry.importing import BatchFileError, read_table
+from zonetracker.commands import acting_user, add_user_option
 
 
 class Command(BaseCommand):
@@ -25,17 +25,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--dry-run", action="store_true", help="Check the file and report; write nothing."
         )
-        parser.add_argument(
-            "--user", help="Record the scores as entered by this Administrator (a user name)."
-        )
+        add_user_option(parser)
 
     def handle(self, *args, **options) -> None:
+        user = acting_user(options["user"], "evaluations.import_scores")
         cycle = cycle_of(options["year"])
-        user = None
-        if options["user"]:
-            user = get_user_model().objects.filter(username=options["user"]).first()
-            if user is None:
-                raise CommandError(f"There is no user called {options['user']!r}.")
         try:
             raw = options["file"].read_bytes()
         except OSError as error:

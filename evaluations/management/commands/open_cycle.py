@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from evaluations.services import cycle_open
+from zonetracker.commands import acting_user, add_user_option
 
 
 def iso_date(raw: str) -> datetime.date:
@@ -25,10 +26,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("year", type=int)
         parser.add_argument("--cutoff", type=iso_date, default=None)
+        add_user_option(parser)
 
     def handle(self, *args, **options) -> None:
+        user = acting_user(options["user"], "evaluations.open_cycle")
         try:
-            cycle = cycle_open(year=options["year"], cutoff=options["cutoff"])
+            cycle = cycle_open(year=options["year"], cutoff=options["cutoff"], by=user)
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from None
         self.stdout.write(

@@ -7,7 +7,7 @@ from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from registry.roles import ADMINISTRATOR, APPROVER, REVIEWER, VIEWER
+from zonetracker.permissions import ADMINISTRATOR, APPROVER, REVIEWER, STAFF_ROLES, VIEWER
 
 DEMO_ACCOUNTS = [
     ("admin", ADMINISTRATOR),
@@ -34,8 +34,7 @@ class Command(BaseCommand):
                 password = secrets.token_urlsafe(9)
                 user, _created = User.objects.get_or_create(username=username)
                 user.set_password(password)
-                # Only Administrators reach the admin site.
-                user.is_staff = role == ADMINISTRATOR
+                user.is_staff = role in STAFF_ROLES
                 user.is_superuser = False
                 user.is_active = True
                 user.save()

@@ -13,6 +13,7 @@ from django.utils.translation import ngettext
 
 from registry.importing import ImportSummary
 from registry.resources import zones_import
+from zonetracker.commands import acting_user, add_user_option
 
 
 class Command(BaseCommand):
@@ -29,10 +30,12 @@ class Command(BaseCommand):
             action="store_true",
             help="check the file and report what would change, without writing anything",
         )
+        add_user_option(parser)
 
     def handle(self, *args: Any, file: Path, dry_run: bool, **options: Any) -> None:
+        user = acting_user(options["user"], "registry.import_zone")
         raw = read_file(file)
-        summary = zones_import(raw=raw, filename=file.name, dry_run=dry_run)
+        summary = zones_import(raw=raw, filename=file.name, dry_run=dry_run, user=user)
         report(self, summary, dry_run=dry_run, verbosity=options["verbosity"])
 
 
