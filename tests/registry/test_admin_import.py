@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from registry.importing import DatabaseTmpStorage
 from registry.models import Batch, PendingImport, Province, Zone
-from registry.resources import zones_import
+from registry.importing import zones_import
 from registry.roles import APPROVER
 from tests.factories import make_user, make_zone
 from tests.registry.batch_files import (

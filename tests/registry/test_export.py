@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from registry.models import Batch, Province, Zone
-from registry.resources import zones_import
+from registry.importing import zones_import
 from registry.roles import APPROVER
 from tests.factories import make_user, make_zone
 from tests.registry.batch_files import HEADER

@@ -11,8 +11,8 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from registry.importing import ImportSummary
-from registry.resources import zones_import
+from registry.importing import zones_import
+from zonetracker.tables import ImportSummary
 
 
 class Command(BaseCommand):
@@ -32,7 +32,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, file: Path, dry_run: bool, **options: Any) -> None:
         raw = read_file(file)
-        summary = zones_import(raw=raw, filename=file.name, dry_run=dry_run)
+        summary = zones_import(raw=raw, dry_run=dry_run)
         report(self, summary, dry_run=dry_run, verbosity=options["verbosity"])
 
 
