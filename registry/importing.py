@@ -307,8 +307,8 @@ class RegisterLookups:
 
 def register_lookups(table: Table) -> RegisterLookups:
     """The part of the register a batch file touches, in four queries whatever its length."""
-    names_zh = {str(values.get("name_zh") or "") for values in table.dict} - {""}
-    names_en = {str(values.get("name_en") or "") for values in table.dict} - {""}
+    names_zh = {str(name) for name in table["name_zh"]} - {""}
+    names_en = {str(name) for name in table["name_en"]} - {""}
     return RegisterLookups(
         provinces=ProvinceLookup(Province.objects.all()),
         batches={batch.number: batch for batch in Batch.objects.all()},
