@@ -28,8 +28,8 @@ from evaluations.models import (
     Score,
 )
 from evaluations.services import cycle_entries, cycle_open, rankings_compute
-from registry.models import Batch, Province, Zone
 from registry.importing import zones_import
+from registry.models import Batch, Province, Zone
 from registry.roles import APPROVER
 from tests.factories import make_batch, make_province, make_user
 from tests.registry.batch_files import csv_file, zone_row

@@ -14,8 +14,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from registry.models import Batch, Province, Zone
 from registry.importing import zones_import
+from registry.models import Batch, Province, Zone
 from registry.roles import APPROVER
 from tests.factories import make_user, make_zone
 from tests.registry.batch_files import HEADER

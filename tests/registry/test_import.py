@@ -13,7 +13,14 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_settings
 
-from registry.importing import BATCH_FORMAT, ProvinceLookup, validate_zone, zones_import
+from registry.importing import (
+    BATCH_FORMAT,
+    ProvinceLookup,
+    register_lookups,
+    validate_zone,
+    zones_check,
+    zones_import,
+)
 from registry.models import Batch, Province, Zone
 from registry.resources import ZoneResource
 from tests.factories import make_batch, make_zone
@@ -689,3 +696,15 @@ def test_the_command_reports_a_missing_file(tmp_path: Path):
 def test_the_command_refuses_a_big_file_before_reading_it(batch_file: Path):
     with pytest.raises(CommandError, match="the largest file accepted is 10"):
         run_import_zones(batch_file)
+
+
+def test_the_check_of_a_file_reads_nothing_from_the_database():
+    table = read_batch_file(csv_file(two_new_zones()))
+    register = register_lookups(table)
+
+    with CaptureQueriesContext(connection) as queries:
+        check = zones_check(table, register)
+
+    assert len(queries) == 0
+    assert check.ok and [change.is_new for change in check.changes] == [True, True]
+    assert register_counts() == (0, 0)
