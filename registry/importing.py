@@ -227,10 +227,6 @@ class ProvinceLookup:
             if code in by_code:
                 self._by_key.setdefault(alias, by_code[code])
 
-    @classmethod
-    def from_database(cls) -> ProvinceLookup:
-        return cls(Province.objects.all())
-
     def resolve(self, value: object) -> Province:
         text = "" if value is None else str(value).strip()
         if not text:
