@@ -275,6 +275,8 @@ class NewBatch:
     approved_on_row: int
     document_no: str = ""
     document_no_row: int = 0
+    # The batch as it will be stored, once the whole file is checked; its new zones point to it.
+    batch: Batch | None = None
 
 
 @dataclass(frozen=True)
@@ -566,11 +568,11 @@ class _ZoneFileCheck:
 
     def _plan_changes(self) -> None:
         """Each good row's zone as it will be, checked by Django's own field validation."""
-        batches = {**self.stored_batches}
         for new in self.new_batches.values():
-            batches[new.number] = Batch(
+            new.batch = Batch(
                 number=new.number, approved_on=new.approved_on, document_no=new.document_no
             )
+        batches = {**self.stored_batches, **{n: new.batch for n, new in self.new_batches.items()}}
         for row in self.rows:
             if row.number in self.result.problems:
                 continue
@@ -637,19 +639,12 @@ def zones_write(*, check: ZoneCheck, user: AbstractBaseUser | None = None) -> No
     # One import, one moment: every record of it carries the same date.
     history_date = timezone.now()
     with transaction.atomic():
-        created = {}
         for new in check.new_batches.values():
-            batch = Batch(
-                number=new.number, approved_on=new.approved_on, document_no=new.document_no
-            )
-            batch._history_user = history_user
-            batch.save()
-            created[new.number] = batch
+            # Saved as the very instance the new zones point to, which gives them its id.
+            new.batch._history_user = history_user
+            new.batch.save()
         new_zones = [change.zone for change in check.changes if change.is_new]
         changed = [change.zone for change in check.changes if change.changed and change.original]
-        for zone in new_zones:
-            # The unsaved batch the check planned is now a row.
-            zone.batch = created.get(zone.batch.number, zone.batch)
         assign_slugs(new_zones)
         Zone.objects.bulk_create(new_zones, batch_size=WRITE_BATCH_SIZE)
         rows_update(changed, ["name_en", "province", "kind"])

@@ -83,9 +83,10 @@ class _BatchFileFormat(base_formats.TablibFormat):
         return read_table(in_stream, table=BATCH_FORMAT)
 
     def export_data(self, dataset: tablib.Dataset, **kwargs: Any) -> bytes:
-        # django-import-export's own escaping (IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT) strips
-        # "=" and the like, which changes the data; the product's exports put an apostrophe
-        # in front (the OWASP advice), which its imports remove.
+        # django-import-export's own escaping (IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT) removes
+        # one leading "=" and nothing else (not + - @ tab CR), changing the data, and turns
+        # every cell into text; the product's one escaping puts an apostrophe in front (the
+        # OWASP advice), which its imports remove, and leaves numbers and dates typed.
         return table_bytes(dataset, self.get_extension())
 
 

@@ -324,6 +324,8 @@ def table_from_rows(
             if problems:
                 raise TableFileError(problems)
             dataset.headers = list(positions)
+            # (position, keeps dates) of each column, worked out once for every row.
+            layout = [(position, table.keeps_dates(name)) for name, position in positions.items()]
             continue
         if len(cells) != len(header) and (strict_width or len(cells) > len(header)):
             problems.append(_ragged_message(number, len(cells), len(header), cells, strict_width))
@@ -332,10 +334,7 @@ def table_from_rows(
             raise TableFileError(str(table.too_many_rows) % {"max": max_rows})
         padded = [*cells, *[None] * (len(header) - len(cells))]
         dataset.append(
-            [
-                normalise_cell(padded[position], keep_dates=table.keeps_dates(name))
-                for name, position in positions.items()
-            ]
+            [normalise_cell(padded[position], keep_dates=keep) for position, keep in layout]
         )
         dataset.row_numbers.append(number)
 
