@@ -176,7 +176,7 @@ def report(sweep: list[dict], imports: dict, serve: dict | None, *, elapsed: flo
     lines.append("")
     lines.append(
         f"Import of a {imports['rows']:,}-row batch file ({imports['bytes'] / 1e6:.1f} MB CSV) "
-        "through registry.resources.zones_import, as import_zones runs it:"
+        "through registry.importing.zones_import, as import_zones runs it:"
     )
     lines.append(
         f"    {imports['import_seconds']:.2f} s = {imports['import_ratio']:.1f} × a plain "

@@ -34,7 +34,7 @@ from evaluations.models import (
     Score,
 )
 from evaluations.services import cycle_open, rankings_compute
-from registry.management.commands.load_register import load_provinces
+from registry.importing import provinces_import
 from registry.models import Batch, Province, Zone, ZoneKind, ZoneStatus
 from zonetracker.permissions import APPROVER
 
@@ -75,7 +75,7 @@ def register_build(*, size: int, seed: int = SEED) -> BenchRegister:
     current one is scored and approved but left open, for ``rankings_compute`` to rank.
     """
     rng = random.Random(seed)
-    load_provinces((settings.BASE_DIR / "fixtures" / "provinces.csv").read_bytes())
+    provinces_import(raw=(settings.BASE_DIR / "fixtures" / "provinces.csv").read_bytes())
     framework_load()
     with transaction.atomic():
         zones = _zones_create(size, rng)

@@ -4,7 +4,7 @@ Run by ``python -m bench`` with ``SQLITE_PATH`` pointing at a scratch file and `
 at a migrated, empty database: every timing starts from a fresh copy of it. Prints one line
 of JSON.
 
-The import goes through ``registry.resources.zones_import``, what ``manage.py import_zones``
+The import goes through ``registry.importing.zones_import``, what ``manage.py import_zones``
 and ``load_register`` call: reading the CSV, checking every row, writing zones and batches
 with their history. The reference is the least a loader could do with the same rows already
 parsed: build the ``Zone`` objects (slug included) and ``Zone.objects.bulk_create`` them, with
@@ -34,10 +34,12 @@ from django.conf import settings  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils.text import slugify  # noqa: E402
 
-from registry.importing import COLUMN_NAMES  # noqa: E402
-from registry.management.commands.load_register import load_provinces  # noqa: E402
+from registry.importing import (  # noqa: E402
+    COLUMN_NAMES,
+    provinces_import,
+    zones_import,
+)
 from registry.models import Batch, Province, Zone  # noqa: E402
-from registry.resources import zones_import  # noqa: E402
 
 # Batches of the file: new to the register, so the import creates them as well.
 FIRST_BATCH = 8
@@ -77,7 +79,7 @@ def fresh_database(template: Path) -> None:
     for suffix in ("-wal", "-shm"):
         Path(f"{target}{suffix}").unlink(missing_ok=True)
     shutil.copyfile(template, target)
-    load_provinces((settings.BASE_DIR / "fixtures" / "provinces.csv").read_bytes())
+    provinces_import(raw=(settings.BASE_DIR / "fixtures" / "provinces.csv").read_bytes())
 
 
 def plain_bulk_create(records: list[tuple]) -> float:
@@ -108,7 +110,7 @@ def plain_bulk_create(records: list[tuple]) -> float:
 
 def timed_import(raw: bytes, expected: tuple[int, int, int]) -> float:
     started = time.perf_counter()
-    summary = zones_import(raw=raw, filename="bench.csv")
+    summary = zones_import(raw=raw)
     seconds = time.perf_counter() - started
     counts = (summary.new, summary.updated, summary.unchanged)
     if not summary.ok or counts != expected:

@@ -1,8 +1,8 @@
-"""The default indicator framework shipped in fixtures/framework.csv, and its loading."""
+"""The default indicator framework (fixtures/framework.csv): its format, check and loading."""
 
 from __future__ import annotations
 
-import csv
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -11,8 +11,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from evaluations.models import Indicator
+from zonetracker.tables import Column, RowProblems, Table, TableFileError, TableFormat, read_table
 
 DEFAULT_FRAMEWORK = Path(settings.BASE_DIR) / "fixtures" / "framework.csv"
 
@@ -23,6 +25,33 @@ _TEXT_OPTIONAL = ["help_zh", "help_en"]
 _DECIMALS = ["weight", "max_points", "min_value", "max_value"]
 _FLAGS = ["higher_is_better", "log_scale"]
 
+FRAMEWORK_FORMAT = TableFormat(
+    columns=(
+        Column("code", "代码", required=True),
+        Column("dimension", "维度", required=True),
+        Column("kind", "类型", required=True),
+        Column("name_zh", "中文名称", required=True),
+        Column("name_en", "英文名称", required=True),
+        Column("weight", "权重", required=True),
+        Column("max_points", "满分", required=False),
+        Column("unit_zh", "单位", required=False),
+        Column("unit_en", "英文单位", required=False),
+        Column("min_value", "最小值", required=False),
+        Column("max_value", "最大值", required=False),
+        Column("higher_is_better", "越高越好", required=False),
+        Column("log_scale", "对数", required=False),
+        Column("help_zh", "说明", required=False),
+        Column("help_en", "英文说明", required=False),
+    ),
+    no_rows=gettext_lazy("The file has a header row but no rows of indicators."),
+    too_many_rows=gettext_lazy(
+        "The file has more than %(max)s rows of indicators; split it into smaller files."
+    ),
+    ignored_columns=gettext_lazy(
+        "These columns are not part of the framework format and were ignored: %(columns)s."
+    ),
+)
+
 
 @dataclass(frozen=True)
 class LoadCounts:
@@ -32,80 +61,109 @@ class LoadCounts:
     kept: int = 0
 
 
-def _decimal(raw: str, column: str, row: int) -> Decimal | None:
-    if raw.strip() == "":
+def _decimal(raw: str) -> Decimal | None:
+    if raw == "":
         return None
     try:
-        return Decimal(raw.strip())
+        return Decimal(raw)
     except InvalidOperation:
-        raise ValidationError(
-            _("row %(row)s, column %(column)s: %(value)r is not a number")
-            % {"row": row, "column": column, "value": raw}
-        ) from None
+        raise ValueError(_("%(value)r is not a number") % {"value": raw}) from None
 
 
-def _flag(raw: str, column: str, row: int) -> bool:
-    value = raw.strip().lower()
+def _flag(raw: str) -> bool:
+    value = raw.lower()
     if value in _YES:
         return True
     if value in _NO:
         return False
-    raise ValidationError(
-        _("row %(row)s, column %(column)s: expected yes or no, got %(value)r")
-        % {"row": row, "column": column, "value": raw}
-    )
+    raise ValueError(_("expected yes or no, got %(value)r") % {"value": raw})
 
 
-def read_framework(path: Path = DEFAULT_FRAMEWORK) -> list[Indicator]:
-    """Unsaved default-framework indicators, validated, in file order."""
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        rows = list(csv.DictReader(handle))
+def framework_check(table: Table) -> tuple[list[Indicator], list[str]]:
+    """Unsaved default-framework indicators in file order, and the file's problems (pure)."""
+    problems = RowProblems(table, FRAMEWORK_FORMAT.column_names)
     indicators = []
-    for position, row in enumerate(rows, start=1):
-        line = position + 1  # the header is row 1
-        fields: dict = {name: (row.get(name) or "").strip() for name in _TEXT + _TEXT_OPTIONAL}
-        fields |= {name: _decimal(row.get(name) or "", name, line) for name in _DECIMALS}
-        fields |= {name: _flag(row.get(name) or "", name, line) for name in _FLAGS}
+    first_row: dict[str, int] = {}
+    for position, (number, row) in enumerate(table.numbered_rows(), start=1):
+        fields: dict[str, object] = {
+            name: str(row.get(name) or "") for name in _TEXT + _TEXT_OPTIONAL
+        }
+        for name, parse in [(n, _decimal) for n in _DECIMALS] + [(n, _flag) for n in _FLAGS]:
+            try:
+                fields[name] = parse(str(row.get(name) or ""))
+            except ValueError as error:
+                problems.add(number, name, str(error))
+        if number in problems:
+            continue
         indicator = Indicator(cycle=None, position=position * 10, **fields)
         try:
             indicator.full_clean(exclude=["cycle"], validate_unique=False)
         except ValidationError as error:
-            problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in error.message_dict.items())
-            raise ValidationError(
-                _("row %(row)s: %(problems)s") % {"row": line, "problems": problems}
-            ) from None
+            for column, messages in error.message_dict.items():
+                for message in messages:
+                    problems.add(number, column, message)
+            continue
+        if indicator.code in first_row:
+            problems.add(
+                number,
+                "code",
+                _("the code %(code)s is also on row %(row)s.")
+                % {"code": indicator.code, "row": first_row[indicator.code]},
+            )
+            continue
+        first_row[indicator.code] = number
         indicators.append(indicator)
-    codes = [i.code for i in indicators]
-    if len(codes) != len(set(codes)):
-        raise ValidationError(_("The framework lists an indicator code twice."))
+    return indicators, problems.messages()
+
+
+def read_framework(path: Path = DEFAULT_FRAMEWORK) -> list[Indicator]:
+    """Unsaved default-framework indicators, validated, in file order.
+
+    Raises ``ValidationError`` naming every problem (row and column) of the file.
+    """
+    try:
+        table = read_table(path.read_bytes(), table=FRAMEWORK_FORMAT)
+    except TableFileError as error:
+        raise ValidationError(error.problems) from None
+    indicators, problems = framework_check(table)
+    if problems:
+        raise ValidationError(problems)
     return indicators
 
 
-def framework_load(path: Path = DEFAULT_FRAMEWORK, *, reset: bool = False) -> LoadCounts:
-    """Load the default framework (idempotent): indicators missing from it are added.
+def framework_write(
+    indicators: list[Indicator], stored: Mapping[str, Indicator], *, reset: bool
+) -> LoadCounts:
+    """Save checked indicators against the stored default framework (by code).
 
     An indicator that an Administrator has edited is kept as edited ("kept") unless ``reset``
     asks for the file's version.
     """
-    indicators = read_framework(path)
     counts = {"new": 0, "updated": 0, "unchanged": 0, "kept": 0}
     fields = [*_TEXT, *_TEXT_OPTIONAL, *_DECIMALS, *_FLAGS, "position"]
     with transaction.atomic():
-        existing = {i.code: i for i in Indicator.objects.default_framework()}
         for indicator in indicators:
-            stored = existing.get(indicator.code)
-            if stored is None:
+            existing = stored.get(indicator.code)
+            if existing is None:
                 indicator.save()
                 counts["new"] += 1
                 continue
-            changed = [f for f in fields if getattr(stored, f) != getattr(indicator, f)]
+            changed = [f for f in fields if getattr(existing, f) != getattr(indicator, f)]
             if changed and not reset:
                 counts["kept"] += 1
             elif changed:
                 for name in changed:
-                    setattr(stored, name, getattr(indicator, name))
-                stored.save()
+                    setattr(existing, name, getattr(indicator, name))
+                existing.save()
                 counts["updated"] += 1
             else:
                 counts["unchanged"] += 1
     return LoadCounts(**counts)
+
+
+def framework_load(path: Path = DEFAULT_FRAMEWORK, *, reset: bool = False) -> LoadCounts:
+    """Load the default framework (idempotent): indicators missing from it are added."""
+    indicators = read_framework(path)
+    with transaction.atomic():
+        stored = {i.code: i for i in Indicator.objects.default_framework()}
+        return framework_write(indicators, stored, reset=reset)

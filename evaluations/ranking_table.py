@@ -6,30 +6,25 @@ only words them in the active language, so that the page and its exports show th
 
 from __future__ import annotations
 
-import codecs
-import io
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
 
+import tablib
 from django.db.models import QuerySet
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from evaluations.charts import Bar, bar_chart, grade_distribution_chart
 from evaluations.models import Cycle, Evaluation, Grade, Outcome, Recommendation
-from evaluations.rankings import RankingRow, previous_published_cycle, ranking_rows, rankings_csv
-from registry.importing import escape_formula
+from evaluations.rankings import RankingRow, export_value, previous_published_cycle, ranking_rows
 from registry.models import Zone
 
 # The totals chart shows this many zones from the top and as many from the bottom.
 CHART_ENDS = 10
-
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 
 
 @dataclass(frozen=True)
@@ -270,41 +265,17 @@ def export_filename(cycle: Cycle, extension: str) -> str:
     return f"zonetracker-rankings-{cycle.year}{provisional}.{extension}"
 
 
-def rankings_csv_bytes(table: RankingTable) -> bytes:
-    """The table as CSV for Excel: UTF-8 with a BOM, formula-like text escaped."""
-    headers = export_headers(table)
-    records = (dict(zip(headers, line.export_cells(), strict=True)) for line in table.lines)
-    return codecs.BOM_UTF8 + rankings_csv(records, headers).encode("utf-8")
-
-
-def rankings_xlsx_bytes(table: RankingTable) -> bytes:
-    """The table as an XLSX workbook: numbers as numbers, formula-like text escaped."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=str(table.cycle.year))
-    sheet.freeze_panes = "A2"
-    headers = export_headers(table)
-    total_column = headers.index(_("Total"))
-
-    def cells(values: Iterable[object]) -> list[object]:
-        row: list[object] = []
-        for index, value in enumerate(values):
-            if isinstance(value, str):
-                # A control character cannot be stored in XLSX, and nobody sees it on the page.
-                value = escape_formula(ILLEGAL_CHARACTERS_RE.sub("", value))
-            if index == total_column and isinstance(value, Decimal):
-                cell = WriteOnlyCell(sheet, value=value)
-                cell.number_format = "0.00"
-                value = cell
-            row.append(value)
-        return row
-
-    sheet.append(headers)
+def ranking_table_dataset(table: RankingTable) -> tablib.Dataset:
+    """The table as the page shows it, one dataset for its CSV and XLSX exports."""
+    dataset = tablib.Dataset(headers=export_headers(table), title=str(table.cycle.year))
     for line in table.lines:
-        sheet.append(cells(line.export_cells()))
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+        dataset.append(
+            [
+                # A control character cannot be stored in XLSX, and nobody sees it on the page.
+                ILLEGAL_CHARACTERS_RE.sub("", value)
+                if isinstance(value, str)
+                else export_value(value)
+                for value in line.export_cells()
+            ]
+        )
+    return dataset

@@ -24,24 +24,14 @@ from django.utils.translation import gettext as _
 from evaluations.access import works_on_evaluations
 from evaluations.models import Cycle, Evaluation
 from evaluations.ranking_filters import RankingFilter
-from evaluations.ranking_table import (
-    CSV_CONTENT_TYPE,
-    XLSX_CONTENT_TYPE,
-    RankingTable,
-    export_filename,
-    ranking_table,
-    rankings_csv_bytes,
-    rankings_xlsx_bytes,
-)
+from evaluations.ranking_table import export_filename, ranking_table, ranking_table_dataset
+from zonetracker.tables import CONTENT_TYPES, table_bytes
 
 # Rows per page: a page lists this many zones; exports and charts cover every zone shown.
 RANKINGS_PER_PAGE = 100
 
-# ?format=... → how the table is written, its content type and file extension.
-EXPORTS: dict[str, tuple[Callable[[RankingTable], bytes], str]] = {
-    "csv": (rankings_csv_bytes, CSV_CONTENT_TYPE),
-    "xlsx": (rankings_xlsx_bytes, XLSX_CONTENT_TYPE),
-}
+# ?format=... → the file the table is downloaded as.
+EXPORTS = ("csv", "xlsx")
 
 
 # --- access ------------------------------------------------------------------------------
@@ -114,8 +104,10 @@ def cycle_rankings(request: HttpRequest, cycle: Cycle) -> HttpResponse:
     evaluations = filterset.qs if filterset.is_valid() else Evaluation.objects.none()
     table = ranking_table(cycle, evaluations)
     if export_format:
-        write, content_type = EXPORTS[export_format]
-        response = HttpResponse(write(table), content_type=content_type)
+        response = HttpResponse(
+            table_bytes(ranking_table_dataset(table), export_format),
+            content_type=CONTENT_TYPES[export_format],
+        )
         response["Content-Disposition"] = (
             f'attachment; filename="{export_filename(cycle, export_format)}"'
         )

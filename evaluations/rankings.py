@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+import tablib
 from django.db.models import F, QuerySet
 
 from evaluations.models import Cycle, Decision, Evaluation, Recommendation
-from registry.importing import escape_formula
 
 # The columns of export_rankings (DESIGN §5); other programs rely on them.
 EXPORT_COLUMNS = [
@@ -108,33 +105,20 @@ def ranking_rows(cycle: Cycle, evaluations: QuerySet[Evaluation] | None = None) 
     return rows
 
 
-def _cell(value: object) -> str:
-    if value is None:
-        return ""
+def export_value(value: object) -> object:
+    """A cell of a rankings export: totals with their two decimal places, as stored."""
     if isinstance(value, Decimal):
-        return f"{value:.2f}"
-    return str(value)
+        return value.quantize(Decimal("0.01"))
+    return value
 
 
-def rankings_csv(records: Iterable[dict[str, object]], columns: Sequence[str]) -> str:
-    """CSV text of the records; text cells that a spreadsheet would run are escaped."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(columns)
-    for record in records:
-        writer.writerow([escape_formula(_cell(record[c])) for c in columns])
-    return buffer.getvalue()
-
-
-def rankings_json(records: Iterable[dict[str, object]]) -> str:
-    def plain(value: object) -> object:
-        return float(value) if isinstance(value, Decimal) else value
-
-    return json.dumps(
-        [{k: plain(v) for k, v in record.items()} for record in records],
-        ensure_ascii=False,
-        indent=2,
-    )
+def rankings_dataset(rows: Iterable[RankingRow]) -> tablib.Dataset:
+    """The rows in the columns of ``export_rankings`` (DESIGN §5), for every export format."""
+    dataset = tablib.Dataset(headers=EXPORT_COLUMNS)
+    for row in rows:
+        record = row.export_record()
+        dataset.append([export_value(record[column]) for column in EXPORT_COLUMNS])
+    return dataset
 
 
 @dataclass(frozen=True)

@@ -65,10 +65,19 @@ _POLICY_FIELDS = [
 
 @dataclass(frozen=True)
 class ScoreInput:
-    """What someone typed for one indicator: a value (None when left empty) and a note."""
+    """A value for one indicator (None when left empty) and a note (None: keep the stored one)."""
 
     value: Decimal | None
-    note: str = ""
+    note: str | None = ""
+
+
+@dataclass(frozen=True)
+class ScoreCounts:
+    """How many of the scores given to ``scores_write`` were new, changed or as stored."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
 
 
 @dataclass(frozen=True)
@@ -267,20 +276,45 @@ def evaluation_save(
     if errors:
         raise ValidationError(errors)
 
+    scores_write(evaluation=evaluation, by=by, scores=scores, version=version)
+    return evaluation
+
+
+def scores_write(
+    *,
+    evaluation: Evaluation,
+    by: AbstractBaseUser | None,
+    scores: Mapping[int, ScoreInput],
+    version: int,
+) -> ScoreCounts:
+    """Write checked scores (keyed by indicator id) of one evaluation: the one score writer.
+
+    The entry form (through ``evaluation_save``) and ``import_scores`` both write here, after
+    their own checks of who may write what. The evaluation moves from ``version`` to the
+    next (EditConflict, and nothing written, if someone else moved it first); each changed
+    score records ``by`` and the moment, in the score and in its history; scores as stored
+    are left alone. Returns what was new, changed and unchanged.
+    """
     now = timezone.now()
+    new = updated = unchanged = 0
     with transaction.atomic():
         claim_version(evaluation, version)
         existing = {s.indicator_id: s for s in evaluation.scores.all()}
         for indicator_id, entry in scores.items():
             score = existing.get(indicator_id)
+            note = entry.note if entry.note is not None else (score.note if score else "")
             if score is None:
-                if entry.value is None and not entry.note:
+                if entry.value is None and not note:
                     continue
                 score = Score(evaluation=evaluation, indicator_id=indicator_id)
-            elif score.value == entry.value and score.note == entry.note:
+                new += 1
+            elif score.value == entry.value and score.note == note:
+                unchanged += 1
                 continue
+            else:
+                updated += 1
             score.value = entry.value
-            score.note = entry.note
+            score.note = note
             score.entered_by = by
             score.entered_at = now
             score._history_user = by
@@ -288,7 +322,7 @@ def evaluation_save(
         evaluation.last_edited_by = by
         evaluation._history_user = by
         evaluation.save(update_fields=["version", "last_edited_by"])
-    return evaluation
+    return ScoreCounts(new=new, updated=updated, unchanged=unchanged)
 
 
 def missing_indicators(evaluation: Evaluation) -> list[Indicator]:

@@ -25,16 +25,10 @@ from import_export.forms import ExportForm, ImportForm
 from import_export.results import Result
 from simple_history.admin import SimpleHistoryAdmin
 
-from registry.importing import (
-    BATCH_FORMATS,
-    BatchFileError,
-    BatchXLSX,
-    DatabaseTmpStorage,
-    ImportSummary,
-    summarise_result,
-)
+from registry.importing import DatabaseTmpStorage
 from registry.models import Batch, Province, Zone
-from registry.resources import ZoneResource
+from registry.resources import BATCH_FORMATS, BatchXLSX, ZoneResource
+from zonetracker.tables import ImportSummary, TableFileError
 
 logger = logging.getLogger(__name__)
 
@@ -159,16 +153,8 @@ class ZoneAdmin(NeverDeleteMixin, ReadOnlyHistoryMixin, ImportExportMixin, Simpl
 
     # --- import ---------------------------------------------------------------------------
 
-    def get_import_data_kwargs(self, **kwargs: Any) -> dict[str, Any]:
-        # All or nothing, in the preview and in the confirmation (ZoneResource insists too).
-        return {
-            **super().get_import_data_kwargs(**kwargs),
-            "use_transactions": True,
-            "rollback_on_validation_errors": True,
-        }
-
     def add_data_read_fail_error_to_form(self, form: forms.Form, e: Exception) -> None:
-        if isinstance(e, BatchFileError):
+        if isinstance(e, TableFileError):
             for problem in e.problems:
                 form.add_error("import_file", problem)
             return
@@ -181,7 +167,7 @@ class ZoneAdmin(NeverDeleteMixin, ReadOnlyHistoryMixin, ImportExportMixin, Simpl
         if context is None:
             return response
         if context.get("result") is not None:
-            context["summary"] = summarise_result(context["result"])
+            context["summary"] = context["result"].summary
         if request.method == "POST" and "confirm_form" not in context:
             # The upload was stored before it was read; nothing will confirm it now.
             upload = request.FILES.get("import_file")
@@ -197,7 +183,7 @@ class ZoneAdmin(NeverDeleteMixin, ReadOnlyHistoryMixin, ImportExportMixin, Simpl
             raise PermissionDenied
         try:
             return super().process_import(request, **kwargs)
-        except BatchFileError as error:
+        except TableFileError as error:
             # The stored upload is gone (confirmed twice, or expired) or no longer readable.
             return self.render_import_failure(request, ImportSummary(errors=error.problems))
 
@@ -205,13 +191,13 @@ class ZoneAdmin(NeverDeleteMixin, ReadOnlyHistoryMixin, ImportExportMixin, Simpl
         # The register may have changed since the preview; the confirmation's own import
         # was rolled back then, and saying "Import finished" would be a lie.
         if result.has_errors() or result.has_validation_errors():
-            return self.render_import_failure(request, summarise_result(result), result=result)
+            return self.render_import_failure(request, result.summary, result=result)
         return super().process_result(result, request)
 
     def add_success_message(self, result: Result, request: HttpRequest) -> None:
         messages.success(
             request,
-            _("Import finished: %(counts)s.") % {"counts": summarise_result(result).counts()},
+            _("Import finished: %(counts)s.") % {"counts": result.summary.counts()},
         )
 
     def render_import_failure(

@@ -1,92 +1,65 @@
-"""Reading batch files of zones: decoding, raw checks, admin formats, pending uploads, summaries.
+"""The batch file of zones and the provinces file: their formats, pure checks and bulk writers.
 
-The batch file format itself (DESIGN §5) is interpreted by ``registry.resources.ZoneResource``;
-this module turns uploaded bytes into a clean ``BatchDataset`` first, because
-django-import-export and tablib are too forgiving about what they read: they decode with one
-fixed encoding, pad short rows, let a duplicated header's last column win and stringify
-anything. Everything here is plain functions and small classes, shared by the admin, the
-``import_zones`` command and ``load_register``.
+Reading the file is ``zonetracker.tables``'s; here a table's values become typed rows and
+problems (``zones_check``, ``provinces_check``: no database, the register passed in as plain
+lookups), and checked rows are written in bulk with their history (``zones_write``,
+``provinces_write``). ``zones_import`` is the whole pipeline that ``import_zones``,
+``load_register`` and the admin's import (through ``registry.resources.ZoneResource``) run.
 
-Rows are numbered as a spreadsheet numbers them: the header is row 1, the first zone row 2.
+Rules of the batch file (DESIGN §5), and the decisions taken where DESIGN leaves room:
+
+- The zone is matched on ``name_zh``; ``name_en``, ``province`` and ``kind`` are updated.
+- A zone never moves to another batch. A batch that does not exist yet is created from the
+  file; one that exists must agree with the file on its approval date and document number.
+  An empty ``document_no`` means "not stated" and agrees with anything; a stated number
+  must equal the stored one, and a batch stored without one is not filled in by an import
+  (batches are not edited by imports; set it in the admin).
+- An empty ``kind`` likewise means "not stated": it leaves an existing zone's kind alone.
+- All or nothing: every row is checked (each value, then the rows against each other and
+  against the register) before anything is written, every problem is reported with its row
+  and column, and any problem leaves the register as it was.
 """
 
 from __future__ import annotations
 
-import codecs
-import csv
+import copy
 import datetime
-import io
 import re
-import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-import tablib
-from django.conf import settings
-from django.core.exceptions import NON_FIELD_ERRORS
-from django.template.defaultfilters import filesizeformat
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, transaction
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from import_export.formats import base_formats
-from import_export.results import Result, RowResult
 from import_export.tmp_storages import BaseStorage
 
-from registry.models import PendingImport
-
-# An uploaded file waiting for confirmation longer than this is abandoned.
-PENDING_IMPORT_LIFETIME = datetime.timedelta(days=1)
-
-# At most this many problems are listed for one file; the rest are counted.
-MAX_LISTED_PROBLEMS = 50
-
-
-@dataclass(frozen=True)
-class Column:
-    """One column of the batch file format."""
-
-    name: str
-    name_zh: str
-    required: bool
-
-
-COLUMNS: tuple[Column, ...] = (
-    Column("batch", "批次", required=True),
-    Column("approved_on", "批准日期", required=True),
-    Column("document_no", "文号", required=False),
-    Column("name_zh", "中文名称", required=True),
-    Column("name_en", "英文名称", required=True),
-    Column("province", "省份", required=True),
-    Column("kind", "类型", required=False),
+from registry.models import Batch, PendingImport, Province, Zone, ZoneKind
+from zonetracker.bulk import history_copy, rows_update
+from zonetracker.tables import (
+    Column,
+    ImportSummary,
+    RowProblems,
+    Table,
+    TableFileError,
+    TableFormat,
+    read_table,
 )
-COLUMN_NAMES: tuple[str, ...] = tuple(column.name for column in COLUMNS)
-
-
-def _header_key(text: str) -> str:
-    # "Name ZH", "name-zh" and "name_zh" are the same header.
-    return re.sub(r"[\s\-]+", "_", text.strip().casefold())
-
-
-@dataclass(frozen=True)
-class TableFormat:
-    """The columns of one kind of file, and how its messages name its rows."""
-
-    columns: tuple[Column, ...]
-    no_rows: str
-    too_many_rows: str  # with %(max)s
-    ignored_columns: str  # with %(columns)s
-
-    def aliases(self) -> dict[str, str]:
-        """Every accepted header (English or Chinese, any case) → the column's name."""
-        return {
-            _header_key(text): column.name
-            for column in self.columns
-            for text in (column.name, column.name_zh)
-        }
-
 
 BATCH_FORMAT = TableFormat(
-    columns=COLUMNS,
+    columns=(
+        Column("batch", "批次", required=True),
+        Column("approved_on", "批准日期", required=True, keeps_dates=True),
+        Column("document_no", "文号", required=False),
+        Column("name_zh", "中文名称", required=True),
+        Column("name_en", "英文名称", required=True),
+        Column("province", "省份", required=True),
+        Column("kind", "类型", required=False),
+    ),
     no_rows=gettext_lazy("The file has a header row but no rows of zones."),
     too_many_rows=gettext_lazy(
         "The file has more than %(max)s rows of zones; split it into smaller files."
@@ -95,409 +68,743 @@ BATCH_FORMAT = TableFormat(
         "These columns are not part of the batch format and were ignored: %(columns)s."
     ),
 )
+COLUMN_NAMES: tuple[str, ...] = BATCH_FORMAT.column_names
+
+PROVINCE_FORMAT = TableFormat(
+    columns=(
+        Column("code", "代码", required=True),
+        Column("name_zh", "中文名称", required=True),
+        Column("name_en", "英文名称", required=True),
+        Column("region", "地区", required=True),
+    ),
+    no_rows=gettext_lazy("The file has a header row but no rows of provinces."),
+    too_many_rows=gettext_lazy(
+        "The file has more than %(max)s rows of provinces; split it into smaller files."
+    ),
+    ignored_columns=gettext_lazy(
+        "These columns are not part of the province format and were ignored: %(columns)s."
+    ),
+)
+
+# An uploaded file waiting for confirmation longer than this is abandoned.
+PENDING_IMPORT_LIFETIME = datetime.timedelta(days=1)
+
+# Rows per INSERT statement of an import (SQLite lowers it to fit its own limit).
+WRITE_BATCH_SIZE = 1000
+
+# Zone fields a file never sets, so never validates: the slug is made on save, the batch and
+# province come from the import's own lookups, and the status is not the file's business.
+_NOT_VALIDATED = frozenset({"id", "slug", "batch", "province", "status", "status_changed_on"})
+
+# --- values --------------------------------------------------------------------------------------
+
+# PositiveSmallIntegerField's upper bound on every database Django supports.
+MAX_BATCH_NUMBER = 32767
+
+# --- values --------------------------------------------------------------------------------------
 
 
-class BatchFileError(Exception):
-    """A batch file that cannot be read at all; ``problems`` says why, one message each."""
+def parse_batch_number(value: object) -> int:
+    """A batch number: a whole number from 1. Raises ``ValueError`` with the reason."""
+    text = "" if value is None else str(value).strip()
+    if not text:
+        raise ValueError(_("The batch number is missing."))
+    # Only ASCII digits: int() would also take "１", "+1" or "1_0".
+    if not re.fullmatch(r"[0-9]+", text) or int(text) < 1:
+        raise ValueError(
+            _("“%(value)s” is not a batch number; batches are numbered 1, 2, 3 and so on.")
+            % {"value": text}
+        )
+    if int(text) > MAX_BATCH_NUMBER:
+        raise ValueError(_("Batch number %(value)s is too large.") % {"value": text})
+    return int(text)
 
-    def __init__(self, problems: str | Sequence[str]) -> None:
-        self.problems = [problems] if isinstance(problems, str) else list(problems)
-        super().__init__("\n".join(self.problems))
+
+_DATE_DASHED = re.compile(
+    r"(?P<year>[0-9]{4})(?P<sep>[-/])(?P<month>[0-9]{1,2})(?P=sep)(?P<day>[0-9]{1,2})"
+)
+_DATE_CHINESE = re.compile(
+    r"(?P<year>[0-9]{4})\s*年\s*(?P<month>[0-9]{1,2})\s*月\s*(?P<day>[0-9]{1,2})\s*日"
+)
+_DATE_AMBIGUOUS = re.compile(r"[0-9]{1,2}[-/.][0-9]{1,2}[-/.][0-9]{2,4}")
 
 
-class PendingImportMissing(BatchFileError):
-    """The upload a confirmation refers to is gone (already imported, or expired)."""
+def parse_approval_date(value: object) -> datetime.date:
+    """A date written YYYY-MM-DD, YYYY/MM/DD or YYYY年M月D日, or a spreadsheet date cell.
+
+    Day-first or month-first forms such as 01/02/2025 are refused rather than guessed.
+    """
+    if isinstance(value, datetime.datetime):
+        if value.time() != datetime.time(0):
+            raise ValueError(
+                _("“%(value)s” has a time of day; give the date only.")
+                % {"value": value.isoformat(sep=" ")}
+            )
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    text = "" if value is None else str(value).strip()
+    if not text:
+        raise ValueError(_("The approval date is missing."))
+    match = _DATE_DASHED.fullmatch(text) or _DATE_CHINESE.fullmatch(text)
+    if match is None:
+        if _DATE_AMBIGUOUS.fullmatch(text):
+            raise ValueError(
+                _(
+                    "“%(value)s” is ambiguous: day and month could be either way round. "
+                    "Write dates as YYYY-MM-DD."
+                )
+                % {"value": text}
+            )
+        raise ValueError(
+            _("“%(value)s” is not a date; write YYYY-MM-DD, YYYY/MM/DD or YYYY年M月D日.")
+            % {"value": text}
+        )
+    try:
+        return datetime.date(int(match["year"]), int(match["month"]), int(match["day"]))
+    except ValueError:
+        raise ValueError(_("“%(value)s” is not a real date.") % {"value": text}) from None
 
 
-class BatchDataset(tablib.Dataset):
-    """A tablib dataset of a batch file, holding only the format's columns (canonical names).
+def _kind_key(text: str) -> str:
+    return " ".join(re.split(r"[\s_\-]+", text.strip().casefold()))
 
-    ``row_numbers[i]`` is the spreadsheet row of data row ``i`` (blank rows are left out, so
-    the two can differ); ``column_labels`` maps each column to its header as written in the
-    file, so that messages name columns the way the user sees them; ``notices`` are remarks
-    about the file that do not stop the import (ignored columns, other sheets).
+
+_KINDS = {_kind_key(kind.value): kind.value for kind in ZoneKind}
+
+
+def parse_kind(value: object) -> str:
+    """A zone kind (city, prefecture, county-level city, new area, region), or "" if blank."""
+    text = "" if value is None else str(value).strip()
+    if not text:
+        return ""
+    kind = _KINDS.get(_kind_key(text))
+    if kind is None:
+        raise ValueError(
+            _("Unknown kind “%(value)s”; use one of: %(kinds)s.")
+            % {"value": text, "kinds": ", ".join(ZoneKind.values)}
+        )
+    return kind
+
+
+_ZH_SUFFIX = re.compile(r"(?:壮族|回族|维吾尔)?自治区$|省$|市$")
+_EN_SUFFIX = re.compile(
+    r"\s+(?:(?:zhuang|hui|uyghur|uygur|uighur)\s+)?autonomous\s+region$"
+    r"|\s+province$|\s+municipality$|\s+city$"
+)
+# Other names in current use, by GB/T 2260 code.
+_PROVINCE_ALIASES = {"xizang": "54", "nei mongol": "15", "inner mongolia": "15"}
+
+
+def _province_key(text: str) -> str:
+    key = " ".join(text.split()).casefold()
+    if re.fullmatch(r"[0-9]{2}(?:0000)?", key):
+        return key[:2]
+    key = _ZH_SUFFIX.sub("", key) if re.search(r"[\u4e00-\u9fff]", key) else key
+    return _EN_SUFFIX.sub("", key)
+
+
+class ProvinceLookup:
+    """Provinces by code, Chinese or English name, with or without 省/市/自治区 and the like.
+
+    Built with one query and then asked once per row, instead of one query per row.
     """
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.row_numbers: list[int] = []
-        self.column_labels: dict[str, str] = {}
-        self.notices: list[str] = []
+    def __init__(self, provinces: Iterable[Province]) -> None:
+        self._by_key: dict[str, Province | None] = {}
+        by_code: dict[str, Province] = {}
+        for province in provinces:
+            by_code[province.code] = province
+            for key in {
+                province.code,
+                _province_key(province.name_zh),
+                _province_key(province.name_en),
+            }:
+                # Two provinces sharing a key make that key useless rather than a guess.
+                known = self._by_key.get(key, province)
+                self._by_key[key] = province if known == province else None
+        for alias, code in _PROVINCE_ALIASES.items():
+            if code in by_code:
+                self._by_key.setdefault(alias, by_code[code])
+
+    def resolve(self, value: object) -> Province:
+        text = "" if value is None else str(value).strip()
+        if not text:
+            raise ValueError(_("The province is missing."))
+        key = _province_key(text)
+        province = self._by_key.get(key)
+        if province is None and key in self._by_key:
+            raise ValueError(
+                _("“%(value)s” could be more than one province; give its code.") % {"value": text}
+            )
+        if province is None:
+            raise ValueError(
+                _(
+                    "Unknown province “%(value)s”; give its code (such as 33), "
+                    "or its Chinese or English name."
+                )
+                % {"value": text}
+            )
+        return province
 
 
-# --- reading ---------------------------------------------------------------------------------
-
-_ZIP_MAGIC = b"PK\x03\x04"
-_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Excel 97-2003 .xls
-# C0 and C1 control characters other than tab, line feed and carriage return never occur in a
-# CSV typed by a person; they do occur when binary data happens to decode (GB18030 accepts a
-# PNG header, for instance).
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# --- checking a batch file ---------------------------------------------------------------------
 
 
-def read_batch_file(raw: bytes) -> BatchDataset:
-    """Read an uploaded batch file of zones (DESIGN §5); see ``read_table``."""
-    return read_table(raw, table=BATCH_FORMAT)
+@dataclass
+class ZoneRow:
+    """One row of a batch file, its values typed (None where a value is wrong)."""
+
+    number: int  # the spreadsheet row
+    batch: int | None
+    approved_on: datetime.date | None
+    document_no: str
+    name_zh: str
+    name_en: str
+    province: Province | None = None
+    # None when the file does not state a kind (no such column, or a blank cell).
+    kind: str | None = None
 
 
-def read_table(raw: bytes, *, table: TableFormat) -> BatchDataset:
-    """Read an uploaded table (CSV in UTF-8, UTF-8 with BOM or GB18030, or XLSX).
+@dataclass
+class NewBatch:
+    """A batch the file brings: the first row stating each value sets it."""
 
-    The kind of file is recognised from its content, not its name or the format chosen in the
-    admin. Raises ``BatchFileError`` naming every problem that makes the file unreadable: too
-    big, empty, not text, not a workbook, ragged rows, missing, unnamed or duplicated columns,
-    too many rows. Problems of single values (an unknown province, a bad date) are not checked
-    here but by the import itself.
-    """
-    max_bytes = settings.IMPORT_MAX_BYTES
-    if len(raw) > max_bytes:
-        raise BatchFileError(
-            _("The file is %(size)s; the largest file accepted is %(max)s.")
-            % {"size": filesizeformat(len(raw)), "max": filesizeformat(max_bytes)}
-        )
-    if not raw.strip():
-        raise BatchFileError(_("The file is empty."))
-    if raw.startswith(_ZIP_MAGIC):
-        return _read_xlsx(raw, table)
-    if raw.startswith(_OLE2_MAGIC):
-        raise BatchFileError(
-            _("Excel 97-2003 workbooks (.xls) are not read; save the file as .xlsx or as CSV.")
-        )
-    return dataset_from_rows(_csv_rows(decode_text(raw)), table=table, strict_width=True)
+    number: int
+    approved_on: datetime.date
+    approved_on_row: int
+    document_no: str = ""
+    document_no_row: int = 0
+    # The batch as it will be stored, once the whole file is checked; its new zones point to it.
+    batch: Batch | None = None
 
 
-def decode_text(raw: bytes) -> str:
-    """Decode a text file: UTF-8 after a BOM, else strict UTF-8, else GB18030.
+@dataclass(frozen=True)
+class ZoneChange:
+    """What a good row does: ``zone`` as it will be, ``original`` as it is (None if new)."""
 
-    GB18030 comes last because it accepts almost any byte sequence; text that only decodes
-    with it is still refused when it holds control characters, which binary data does.
-    """
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise BatchFileError(
-            _("The file is UTF-16 text; save it as CSV UTF-8 (or CSV in GB18030) instead.")
-        )
-    if raw.startswith(codecs.BOM_UTF8):
-        try:
-            text = raw[len(codecs.BOM_UTF8) :].decode("utf-8")
-        except UnicodeDecodeError:
-            raise BatchFileError(
-                _("The file starts as UTF-8 but is not valid UTF-8 further on.")
-            ) from None
-    else:
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            try:
-                text = raw.decode("gb18030")
-            except UnicodeDecodeError:
-                raise BatchFileError(_not_text_message()) from None
-    if _CONTROL_CHARACTERS.search(text):
-        raise BatchFileError(_not_text_message())
-    return text
+    row: ZoneRow
+    zone: Zone
+    original: Zone | None
+    changed: bool
+
+    @property
+    def is_new(self) -> bool:
+        return self.original is None
 
 
-def _not_text_message() -> str:
-    return _(
-        "The file is neither a CSV text file (UTF-8 or GB18030) nor an XLSX workbook; "
-        "save it as CSV or XLSX."
+@dataclass(frozen=True)
+class RegisterLookups:
+    """What a batch file is checked against, read once: provinces, batches, zones, names."""
+
+    provinces: ProvinceLookup
+    batches: dict[int, Batch]
+    zones: dict[str, Zone]  # by name_zh: the file's zones already in the register
+    english_names: dict[str, str]  # name_en → name_zh of the zone holding it
+
+
+def register_lookups(table: Table) -> RegisterLookups:
+    """The part of the register a batch file touches, in four queries whatever its length."""
+    names_zh = {str(name) for name in table["name_zh"]} - {""}
+    names_en = {str(name) for name in table["name_en"]} - {""}
+    return RegisterLookups(
+        provinces=ProvinceLookup(Province.objects.all()),
+        batches={batch.number: batch for batch in Batch.objects.all()},
+        zones={
+            zone.name_zh: zone
+            for zone in Zone.objects.select_related("batch", "province").filter(
+                name_zh__in=names_zh
+            )
+        },
+        english_names=dict(
+            Zone.objects.filter(name_en__in=names_en).values_list("name_en", "name_zh")
+        ),
     )
 
 
-def _csv_rows(text: str) -> Iterator[tuple[int, list[object]]]:
-    # strict=True makes an unterminated quote an error instead of swallowing the rest of the
-    # file into one cell.
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    number = 0
-    try:
-        for cells in reader:
-            number += 1
-            yield number, list(cells)
-    except csv.Error as error:
-        raise BatchFileError(
-            _("Row %(row)s: the CSV cannot be read (%(error)s).")
-            % {"row": number + 1, "error": error}
-        ) from None
+@dataclass
+class ZoneCheck:
+    """The outcome of checking a batch file: its rows, their problems, what they would change."""
 
+    table: Table
+    rows: list[ZoneRow] = field(default_factory=list)
+    problems: RowProblems | None = None
+    new_batches: dict[int, NewBatch] = field(default_factory=dict)
+    changes: list[ZoneChange] = field(default_factory=list)
 
-def _read_xlsx(raw: bytes, table: TableFormat) -> BatchDataset:
-    import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
+    @property
+    def ok(self) -> bool:
+        return not self.problems
 
-    try:
-        workbook = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
-        raise BatchFileError(_("The file is not a readable XLSX workbook.")) from None
-    try:
-        if not workbook.worksheets:
-            raise BatchFileError(_("The workbook has no worksheet."))
-        notices = []
-        if len(workbook.sheetnames) > 1:
-            notices.append(
-                _("Only the first sheet, “%(sheet)s”, was read; the workbook has %(count)s.")
-                % {"sheet": workbook.sheetnames[0], "count": len(workbook.sheetnames)}
-            )
-        sheet = workbook.worksheets[0]
-        # Some writers store wrong sheet dimensions, which read-only mode would trust.
-        sheet.reset_dimensions()
-        return dataset_from_rows(
-            _sheet_rows(sheet), table=table, strict_width=False, notices=notices
-        )
-    finally:
-        workbook.close()
-
-
-def _sheet_rows(sheet) -> Iterator[tuple[int, list[object]]]:
-    # Read-only mode streams the sheet, so a huge sheet stops at the row limit instead of
-    # filling memory; it also yields empty rows for gaps, which keeps row numbers right.
-    try:
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            cells = list(values)
-            while cells and _is_blank(cells[-1]):
-                cells.pop()
-            yield number, cells
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
-        raise BatchFileError(_("The file is not a readable XLSX workbook.")) from None
-
-
-def _is_blank(value: object) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def dataset_from_rows(
-    rows: Iterable[tuple[int, Sequence[object]]],
-    *,
-    table: TableFormat = BATCH_FORMAT,
-    strict_width: bool = True,
-    notices: Sequence[str] = (),
-) -> BatchDataset:
-    """Check raw rows (header first) and build a ``BatchDataset`` of the format's columns.
-
-    ``rows`` yields ``(spreadsheet row number, cells)``. Blank rows are skipped. With
-    ``strict_width`` (CSV) every row must have as many cells as the header; without it
-    (spreadsheets, where empty cells at the end of a row are simply absent) a row may be
-    shorter, but never hold a value beyond the last named column.
-    """
-    max_rows = settings.IMPORT_MAX_ROWS
-    problems: list[str] = []
-    dataset = BatchDataset()
-    dataset.notices.extend(notices)
-    header: list[str] | None = None
-    positions: dict[str, int] = {}
-
-    for number, cells in rows:
-        if all(_is_blank(cell) for cell in cells):
-            continue
-        if header is None:
-            header = [_header_text(cell) for cell in cells]
-            positions = _read_header(header, number, dataset, problems, table)
-            if problems:
-                raise BatchFileError(problems)
-            dataset.headers = list(positions)
-            continue
-        if len(cells) != len(header) and (strict_width or len(cells) > len(header)):
-            problems.append(_ragged_message(number, len(cells), len(header), cells, strict_width))
-            continue
-        if len(dataset.row_numbers) >= max_rows:
-            raise BatchFileError(str(table.too_many_rows) % {"max": max_rows})
-        padded = [*cells, *[None] * (len(header) - len(cells))]
-        dataset.append(
-            [normalise_cell(name, padded[position]) for name, position in positions.items()]
-        )
-        dataset.row_numbers.append(number)
-
-    if header is None:
-        raise BatchFileError(_("The file is empty."))
-    if problems:
-        raise BatchFileError(_cap(problems))
-    if not dataset.row_numbers:
-        raise BatchFileError(str(table.no_rows))
-    return dataset
-
-
-def _header_text(cell: object) -> str:
-    text = "" if cell is None else str(cell)
-    return text.replace("\ufeff", "").strip()
-
-
-def _read_header(
-    header: list[str],
-    number: int,
-    dataset: BatchDataset,
-    problems: list[str],
-    table: TableFormat,
-) -> dict[str, int]:
-    """Map each known column to its position; report unnamed, duplicated and missing ones."""
-    aliases = table.aliases()
-    positions: dict[str, int] = {}
-    ignored: list[str] = []
-    for position, text in enumerate(header):
-        if not text:
-            problems.append(
-                _("Row %(row)s, column %(letter)s: the column has no name.")
-                % {"row": number, "letter": column_letter(position)}
-            )
-            continue
-        name = aliases.get(_header_key(text))
-        if name is None:
-            ignored.append(text)
-            continue
-        if name in positions:
-            problems.append(
-                _(
-                    "Row %(row)s: columns %(first)s and %(second)s are the same column "
-                    "(%(name)s); keep only one."
-                )
+    def notices(self) -> list[str]:
+        """The file's notices, then one for each batch the import creates."""
+        return [
+            *self.table.notices,
+            *(
+                _("Batch %(number)s is new: approved on %(date)s, document number %(doc)s.")
                 % {
-                    "row": number,
-                    "first": f"“{dataset.column_labels[name]}”",
-                    "second": f"“{text}”",
-                    "name": name,
+                    "number": new.number,
+                    "date": new.approved_on.isoformat(),
+                    "doc": new.document_no or _("not stated"),
                 }
+                for new in self.new_batches.values()
+            ),
+        ]
+
+    def summary(self, errors: Sequence[str] = ()) -> ImportSummary:
+        if errors or not self.ok:
+            return ImportSummary(
+                errors=list(errors) or self.problems.messages(), notices=self.notices()
+            )
+        return ImportSummary(
+            new=sum(change.is_new for change in self.changes),
+            updated=sum(change.changed and not change.is_new for change in self.changes),
+            unchanged=sum(not change.changed for change in self.changes),
+            notices=self.notices(),
+        )
+
+
+def zones_check(table: Table, register: RegisterLookups) -> ZoneCheck:
+    """Check every row of a batch file against each other and ``register``; write nothing.
+
+    Values are checked one by one, then rows against each other (a zone twice, an English
+    name twice, rows of a new batch that disagree) and against the register (a batch that
+    disagrees, a zone in another batch, an English name taken by another zone), then each
+    new or changed zone by Django's own field validation (lengths, choices).
+    """
+    return _ZoneFileCheck(table, register).run()
+
+
+# The most characters each text column of the file may hold, as the database stores them.
+_TEXT_LIMITS = {
+    "name_zh": Zone._meta.get_field("name_zh").max_length,
+    "name_en": Zone._meta.get_field("name_en").max_length,
+    "document_no": Batch._meta.get_field("document_no").max_length,
+}
+
+
+class _ZoneFileCheck:
+    def __init__(self, table: Table, register: RegisterLookups) -> None:
+        self.register = register
+        self.stored_batches = register.batches
+        self.result = ZoneCheck(table=table, problems=RowProblems(table, COLUMN_NAMES))
+        self.new_batches = self.result.new_batches
+        self.rows = self.result.rows
+        self._parsed: dict[tuple[str, object], tuple[Any, str]] = {}
+
+    def run(self) -> ZoneCheck:
+        for number, values in self.result.table.numbered_rows():
+            self.rows.append(self._check_values(number, values))
+        self._check_duplicates()
+        self._check_batches()
+        self._check_register()
+        self._plan_changes()
+        return self.result
+
+    def add(self, row: ZoneRow | int, column: str, message: str) -> None:
+        self.result.problems.add(row if isinstance(row, int) else row.number, column, message)
+
+    def _check_values(self, number: int, values: dict[str, Any]) -> ZoneRow:
+        def parsed(column: str, parse) -> Any:
+            value = values.get(column)
+            # A file repeats its batches, dates, provinces and kinds on row after row: each
+            # distinct cell is parsed once per import, its result or its problem kept.
+            key = (column, value)
+            outcome = self._parsed.get(key)
+            if outcome is None:
+                try:
+                    outcome = self._parsed[key] = (parse(value), "")
+                except ValueError as error:
+                    outcome = self._parsed[key] = (None, str(error))
+            if outcome[1]:
+                self.add(number, column, outcome[1])
+            return outcome[0]
+
+        row = ZoneRow(
+            number=number,
+            batch=parsed("batch", parse_batch_number),
+            approved_on=parsed("approved_on", parse_approval_date),
+            document_no=str(values.get("document_no") or ""),
+            name_zh=str(values.get("name_zh") or ""),
+            name_en=str(values.get("name_en") or ""),
+        )
+        row.province = parsed("province", self.register.provinces.resolve)
+        if "kind" in values:
+            row.kind = parsed("kind", parse_kind) or None
+        for column, limit in _TEXT_LIMITS.items():
+            text = getattr(row, column)
+            if not text and column != "document_no":
+                self.add(number, column, _("The name is missing."))
+            # Checked here because SQLite would store a longer text that PostgreSQL refuses.
+            if len(text) > limit:
+                self.add(
+                    number,
+                    column,
+                    _("“%(value)s” has %(length)s characters; at most %(limit)s are allowed.")
+                    % {"value": text, "length": len(text), "limit": limit},
+                )
+        return row
+
+    def _check_duplicates(self) -> None:
+        first_zh: dict[str, ZoneRow] = {}
+        first_en: dict[str, ZoneRow] = {}
+        for row in self.rows:
+            if row.name_zh in first_zh:
+                self.add(
+                    row,
+                    "name_zh",
+                    _("“%(name)s” is also on row %(row)s; a zone may appear only once.")
+                    % {"name": row.name_zh, "row": first_zh[row.name_zh].number},
+                )
+            elif row.name_zh:
+                first_zh[row.name_zh] = row
+            if row.name_en in first_en and first_en[row.name_en].name_zh != row.name_zh:
+                self.add(
+                    row,
+                    "name_en",
+                    _("“%(name)s” is also the English name of %(other)s on row %(row)s.")
+                    % {
+                        "name": row.name_en,
+                        "other": first_en[row.name_en].name_zh,
+                        "row": first_en[row.name_en].number,
+                    },
+                )
+            elif row.name_en:
+                first_en.setdefault(row.name_en, row)
+
+    def _check_batches(self) -> None:
+        for row in self.rows:
+            if row.batch is None:
+                continue
+            stored = self.stored_batches.get(row.batch)
+            if stored is not None:
+                self._check_against_stored(row, stored)
+            else:
+                self._check_against_new(row)
+
+    def _check_against_stored(self, row: ZoneRow, stored: Batch) -> None:
+        if row.approved_on is not None and row.approved_on != stored.approved_on:
+            self.add(
+                row,
+                "approved_on",
+                _("Batch %(number)s was approved on %(stored)s, not %(given)s.")
+                % {
+                    "number": stored.number,
+                    "stored": stored.approved_on.isoformat(),
+                    "given": row.approved_on.isoformat(),
+                },
+            )
+        if row.document_no and row.document_no != stored.document_no:
+            if stored.document_no:
+                message = _("Batch %(number)s has document number %(stored)s, not %(given)s.") % {
+                    "number": stored.number,
+                    "stored": stored.document_no,
+                    "given": row.document_no,
+                }
+            else:
+                message = _(
+                    "Batch %(number)s is stored without a document number; leave this cell "
+                    "empty, or set the number on the batch in the admin first."
+                ) % {"number": stored.number}
+            self.add(row, "document_no", message)
+
+    def _check_against_new(self, row: ZoneRow) -> None:
+        # The first row stating a value sets it for the new batch; later rows must agree.
+        new = self.new_batches.get(row.batch)
+        if new is None:
+            if row.approved_on is None:
+                return
+            new = self.new_batches[row.batch] = NewBatch(row.batch, row.approved_on, row.number)
+        elif row.approved_on is not None and row.approved_on != new.approved_on:
+            self.add(
+                row,
+                "approved_on",
+                _("Batch %(number)s is dated %(first)s on row %(row)s, not %(given)s.")
+                % {
+                    "number": new.number,
+                    "first": new.approved_on.isoformat(),
+                    "row": new.approved_on_row,
+                    "given": row.approved_on.isoformat(),
+                },
+            )
+        if row.document_no:
+            if not new.document_no:
+                new.document_no, new.document_no_row = row.document_no, row.number
+            elif row.document_no != new.document_no:
+                self.add(
+                    row,
+                    "document_no",
+                    _(
+                        "Batch %(number)s has document number %(first)s on row %(row)s, "
+                        "not %(given)s."
+                    )
+                    % {
+                        "number": new.number,
+                        "first": new.document_no,
+                        "row": new.document_no_row,
+                        "given": row.document_no,
+                    },
+                )
+
+    def _check_register(self) -> None:
+        batch_of = {name: zone.batch.number for name, zone in self.register.zones.items()}
+        for row in self.rows:
+            stored_batch = batch_of.get(row.name_zh)
+            if row.batch is not None and stored_batch is not None and stored_batch != row.batch:
+                self.add(
+                    row,
+                    "batch",
+                    _("%(name)s belongs to batch %(stored)s; a zone never moves to another batch.")
+                    % {"name": row.name_zh, "stored": stored_batch},
+                )
+            holder = self.register.english_names.get(row.name_en)
+            if holder is not None and holder != row.name_zh:
+                self.add(
+                    row,
+                    "name_en",
+                    _("“%(name)s” is already the English name of %(other)s.")
+                    % {"name": row.name_en, "other": holder},
+                )
+
+    def _plan_changes(self) -> None:
+        """Each good row's zone as it will be, checked by Django's own field validation."""
+        for new in self.new_batches.values():
+            new.batch = Batch(
+                number=new.number, approved_on=new.approved_on, document_no=new.document_no
+            )
+        batches = {**self.stored_batches, **{n: new.batch for n, new in self.new_batches.items()}}
+        for row in self.rows:
+            if row.number in self.result.problems:
+                continue
+            stored = self.register.zones.get(row.name_zh)
+            if stored is None:
+                zone = Zone(
+                    name_zh=row.name_zh,
+                    name_en=row.name_en,
+                    province=row.province,
+                    batch=batches[row.batch],
+                    kind=row.kind or "",
+                )
+                original, changed = None, True
+            else:
+                # The register's own instance is left as read: the preview compares with it.
+                zone, original = copy.copy(stored), stored
+                changed = False
+                for name, value in (
+                    ("name_en", row.name_en),
+                    ("province", row.province),
+                    ("kind", row.kind),
+                ):
+                    # A kind the file does not state leaves the zone's kind alone.
+                    if value is not None and getattr(zone, name) != value:
+                        setattr(zone, name, value)
+                        changed = True
+            if changed:
+                try:
+                    validate_zone(zone)
+                except ValidationError as error:
+                    for column, messages in error.message_dict.items():
+                        for message in messages:
+                            self.add(row, column, message)
+                    continue
+            self.result.changes.append(ZoneChange(row, zone, original, changed))
+        if self.result.problems:
+            self.result.changes.clear()
+
+
+def validate_zone(zone: Zone) -> None:
+    """Django's field validation of what a file sets (lengths, choices): a second net.
+
+    Only the fields a file writes are validated; uniqueness was checked for the whole file
+    at once, and the database constraints remain.
+    """
+    zone.full_clean(exclude=_NOT_VALIDATED, validate_unique=False)
+
+
+# --- writing zones -----------------------------------------------------------------------------
+
+
+def zones_write(*, check: ZoneCheck, user: AbstractBaseUser | None = None) -> None:
+    """Write a checked batch file: its new batches, new zones and changed zones, with history.
+
+    Runs in one transaction with the check that produced ``check`` (``zones_import`` does
+    both): the zones are inserted with one bulk insert and updated with one prepared
+    UPDATE, and their history records are copied by the database from the rows written.
+    """
+    if not check.ok:
+        raise ValueError("a batch file with problems is never written")
+    # A real user or none: the history records the importer (the admin passes its
+    # request's user, the commands nobody).
+    history_user = user if getattr(user, "is_authenticated", False) else None
+    # One import, one moment: every record of it carries the same date.
+    history_date = timezone.now()
+    with transaction.atomic():
+        for new in check.new_batches.values():
+            # Saved as the very instance the new zones point to, which gives them its id.
+            new.batch._history_user = history_user
+            new.batch.save()
+        new_zones = [change.zone for change in check.changes if change.is_new]
+        changed = [change.zone for change in check.changes if change.changed and change.original]
+        assign_slugs(new_zones)
+        Zone.objects.bulk_create(new_zones, batch_size=WRITE_BATCH_SIZE)
+        rows_update(changed, ["name_en", "province", "kind"])
+        # simple-history's records, copied by the database from the rows just written:
+        # building them in Python cost more than the zones themselves.
+        for zones, update in ((new_zones, False), (changed, True)):
+            history_copy(
+                zones,
+                Zone,
+                update=update,
+                default_user=history_user,
+                default_change_reason=None,
+                default_date=history_date,
+            )
+
+
+def assign_slugs(zones: Sequence[Zone]) -> None:
+    """Give new zones the slugs ``Zone.save`` would give them one by one, with one query.
+
+    The rule is the model's: the English name slugified, ``-2``, ``-3`` ... when taken. All
+    slugs are read at once (a few thousand short strings at most) instead of one query per
+    candidate slug; the unique constraint still refuses a slug taken meanwhile.
+    """
+    if not zones:
+        return
+    taken = set(Zone.objects.order_by().values_list("slug", flat=True))
+    for zone in zones:
+        if zone.slug:
+            continue
+        base = slugify(zone.name_en)[:100] or "zone"
+        slug, n = base, 2
+        while slug in taken:
+            slug, n = f"{base}-{n}", n + 1
+        zone.slug = slug
+        taken.add(slug)
+
+
+def zones_import_table(
+    table: Table, *, dry_run: bool = False, user: AbstractBaseUser | None = None
+) -> tuple[ZoneCheck, ImportSummary]:
+    """Check a read batch file against the register and, when every row is good, write it.
+
+    The check and the write share one transaction, so the register cannot change between
+    them; a dry run, or any problem, writes nothing.
+    """
+    with transaction.atomic():
+        check = zones_check(table, register_lookups(table))
+        if not check.ok or dry_run:
+            return check, check.summary()
+        try:
+            # A savepoint, so that a refused write (two imports racing for one slug) leaves
+            # the connection usable for the report.
+            with transaction.atomic():
+                zones_write(check=check, user=user)
+        except DatabaseError as error:
+            message = _("The zones could not be saved (%(error)s); nothing was written.") % {
+                "error": error
+            }
+            transaction.set_rollback(True)
+            return check, check.summary(errors=[message])
+    return check, check.summary()
+
+
+def zones_import(
+    *, raw: bytes, dry_run: bool = False, user: AbstractBaseUser | None = None
+) -> ImportSummary:
+    """Import a batch file's bytes, all or nothing (``import_zones``, ``load_register``)."""
+    try:
+        table = read_table(raw, table=BATCH_FORMAT)
+    except TableFileError as error:
+        return ImportSummary(errors=error.problems)
+    return zones_import_table(table, dry_run=dry_run, user=user)[1]
+
+
+# --- provinces ---------------------------------------------------------------------------------
+
+
+@dataclass
+class ProvinceCheck:
+    """The provinces of a file: new ones, changed ones (stored instances, updated), the rest."""
+
+    new: list[Province] = field(default_factory=list)
+    changed: list[Province] = field(default_factory=list)
+    unchanged: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+_PROVINCE_FIELDS = ("name_zh", "name_en", "region")
+
+
+def provinces_check(table: Table, stored: dict[str, Province]) -> ProvinceCheck:
+    """Check a provinces file against the stored provinces (by code); write nothing."""
+    problems = RowProblems(table, PROVINCE_FORMAT.column_names)
+    check = ProvinceCheck()
+    seen: dict[str, int] = {}
+    for number, values in table.numbered_rows():
+        code = str(values["code"])
+        if code in seen:
+            problems.add(
+                number,
+                "code",
+                _("Province %(code)s is also on row %(row)s.") % {"code": code, "row": seen[code]},
             )
             continue
-        positions[name] = position
-        dataset.column_labels[name] = text
-    missing = [c for c in table.columns if c.required and c.name not in positions]
-    for column in missing:
-        problems.append(
-            _("Row %(row)s: the required column %(name)s (%(name_zh)s) is missing.")
-            % {"row": number, "name": column.name, "name_zh": column.name_zh}
-        )
-    if len(header) == 1 and (";" in header[0] or "\t" in header[0]):
-        problems.append(_("Columns must be separated by commas, not semicolons or tabs."))
-    if ignored:
-        dataset.notices.append(
-            str(table.ignored_columns) % {"columns": ", ".join(f"“{text}”" for text in ignored)}
-        )
-    return positions
-
-
-def _ragged_message(
-    number: int, count: int, expected: int, cells: Sequence[object], strict: bool
-) -> str:
-    if strict:
-        return _("Row %(row)s has %(count)s cells but the header has %(expected)s.") % {
-            "row": number,
-            "count": count,
-            "expected": expected,
-        }
-    extra = next(i for i in range(expected, len(cells)) if not _is_blank(cells[i]))
-    return _("Row %(row)s, column %(letter)s: a value beyond the last named column.") % {
-        "row": number,
-        "letter": column_letter(extra),
-    }
-
-
-def column_letter(position: int) -> str:
-    """A spreadsheet column letter for a 0-based position: 0 → A, 26 → AA."""
-    letters = ""
-    position += 1
-    while position:
-        position, remainder = divmod(position - 1, 26)
-        letters = chr(ord("A") + remainder) + letters
-    return letters
-
-
-def _cap(problems: list[str]) -> list[str]:
-    if len(problems) <= MAX_LISTED_PROBLEMS:
-        return problems
-    hidden = len(problems) - MAX_LISTED_PROBLEMS
-    return [
-        *problems[:MAX_LISTED_PROBLEMS],
-        _("… and %(count)s more problems.") % {"count": hidden},
-    ]
-
-
-# Exported text starting with one of these gets an apostrophe in front: = + - @ tab and CR
-# are the OWASP list of formula triggers. The apostrophe is in the list too because the import
-# removes one leading apostrophe: "'abc" is exported as "''abc" and so round-trips exactly.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "'")
-
-
-def escape_formula(value: object) -> object:
-    """Prefix text that a spreadsheet could run as a formula with ``'`` (OWASP CSV injection)."""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
-        return "'" + value
-    return value
-
-
-def normalise_cell(column: str, value: object) -> object:
-    """A cell as the import expects it: trimmed text without the export's leading ``'``.
-
-    Spreadsheet cells arrive typed: whole numbers become their digits (Excel stores 3 as 3.0),
-    dates stay dates in ``approved_on`` only.
-    """
-    if value is None:
-        return ""
-    if isinstance(value, datetime.datetime):
-        if column == "approved_on":
-            return value.date() if value.time() == datetime.time(0) else value
-        return value.isoformat(sep=" ")
-    if isinstance(value, datetime.date):
-        return value if column == "approved_on" else value.isoformat()
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    text = str(value).strip()
-    # The one apostrophe the export put in front of formula-like text (escape_formula).
-    return text[1:] if text.startswith("'") else text
-
-
-# --- admin formats ---------------------------------------------------------------------------
-
-
-class _BatchFileFormat(base_formats.TablibFormat):
-    """Reads any batch file through ``read_batch_file``, whatever format was chosen.
-
-    ``is_binary()`` is True so that the admin hands over the upload's bytes untouched: its own
-    decoding uses one fixed encoding (``utf-8-sig``) and would refuse GB18030.
-    """
-
-    def is_binary(self) -> bool:
-        return True
-
-    def get_read_mode(self) -> str:
-        return "rb"
-
-    def create_dataset(self, in_stream: bytes | str, **kwargs) -> BatchDataset:
-        if isinstance(in_stream, str):
-            in_stream = in_stream.encode("utf-8")
-        return read_batch_file(in_stream)
-
-
-class BatchCSV(_BatchFileFormat):
-    """CSV; exported as UTF-8 with a BOM so that Excel shows the Chinese names."""
-
-    TABLIB_MODULE = "tablib.formats._csv"
-    CONTENT_TYPE = "text/csv; charset=utf-8"
-
-    def export_data(self, dataset: tablib.Dataset, **kwargs) -> bytes:
-        text = dataset.export("csv", **kwargs)
-        return codecs.BOM_UTF8 + text.encode("utf-8")
-
-
-class BatchXLSX(_BatchFileFormat):
-    TABLIB_MODULE = "tablib.formats._xlsx"
-    CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-    def export_data(self, dataset: tablib.Dataset, **kwargs) -> bytes:
-        from openpyxl.utils.exceptions import IllegalCharacterError
-
+        seen[code] = number
+        province = copy.copy(stored[code]) if code in stored else Province(code=code)
+        if province.pk and all(getattr(province, f) == values[f] for f in _PROVINCE_FIELDS):
+            check.unchanged += 1
+            continue
+        for name in _PROVINCE_FIELDS:
+            setattr(province, name, values[name])
         try:
-            return dataset.export("xlsx", **kwargs)
-        except IllegalCharacterError:
-            # The admin shows a ValueError's message instead of failing; the text itself is
-            # not repeated, as it may be anything.
-            raise ValueError(
-                _("A text holds a control character that XLSX cannot store; export as CSV.")
-            ) from None
+            province.full_clean(exclude=None if province.pk is None else ["code"])
+        except ValidationError as error:
+            for column, messages in error.message_dict.items():
+                for message in messages:
+                    problems.add(number, column, message)
+            continue
+        (check.changed if province.pk else check.new).append(province)
+    check.errors = problems.messages()
+    return check
 
 
-BATCH_FORMATS = [BatchCSV, BatchXLSX]
+def provinces_write(*, check: ProvinceCheck) -> None:
+    """Insert the new provinces and update the changed ones, with their history."""
+    with transaction.atomic():
+        Province.objects.bulk_create(check.new)
+        rows_update(check.changed, _PROVINCE_FIELDS)
+        history_copy(check.new, Province, update=False, default_change_reason=None)
+        history_copy(check.changed, Province, update=True, default_change_reason=None)
+
+
+def provinces_import(*, raw: bytes) -> ImportSummary:
+    """Create or update the provinces of a ``code,name_zh,name_en,region`` file by code.
+
+    A province that already matches is not written again, so that loading the same file
+    twice adds no history records. All or nothing, like every import.
+    """
+    try:
+        table = read_table(raw, table=PROVINCE_FORMAT)
+    except TableFileError as error:
+        return ImportSummary(errors=error.problems)
+    with transaction.atomic():
+        check = provinces_check(table, {p.code: p for p in Province.objects.all()})
+        if check.errors:
+            return ImportSummary(errors=check.errors, notices=table.notices)
+        provinces_write(check=check)
+    return ImportSummary(
+        new=len(check.new),
+        updated=len(check.changed),
+        unchanged=check.unchanged,
+        notices=table.notices,
+    )
 
 
 # --- uploads waiting for confirmation ----------------------------------------------------------
+
+
+class PendingImportMissing(TableFileError):
+    """The upload a confirmation refers to is gone (already imported, or expired)."""
 
 
 class DatabaseTmpStorage(BaseStorage):
@@ -535,72 +842,3 @@ class DatabaseTmpStorage(BaseStorage):
 
     def remove(self) -> None:
         PendingImport.objects.filter(name=self.name or "").delete()
-
-
-# --- results -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ImportSummary:
-    """What an import did or would do, in words a user reads."""
-
-    new: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    errors: list[str] = field(default_factory=list)
-    notices: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    def counts(self) -> str:
-        return _("%(new)s new, %(updated)s updated, %(unchanged)s unchanged") % {
-            "new": self.new,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-        }
-
-
-def summarise_result(result: Result) -> ImportSummary:
-    """Count a result's rows and word its errors as "row N, column C: problem".
-
-    Row numbers are spreadsheet rows: ``ZoneResource`` renumbers its results that way.
-    """
-    labels: dict[str, str] = getattr(result, "column_labels", {})
-    entries: list[tuple[int, int, str]] = []
-    for error in result.base_errors:
-        entries.append((0, 0, str(error.error)))
-    for invalid in result.invalid_rows:
-        for key, messages in invalid.error_dict.items():
-            for message in messages:
-                if key == NON_FIELD_ERRORS:
-                    text = _("row %(row)s: %(message)s") % {
-                        "row": invalid.number,
-                        "message": message,
-                    }
-                    order = len(COLUMN_NAMES)
-                else:
-                    text = _("row %(row)s, column %(column)s: %(message)s") % {
-                        "row": invalid.number,
-                        "column": labels.get(key, key),
-                        "message": message,
-                    }
-                    order = COLUMN_NAMES.index(key) if key in COLUMN_NAMES else len(COLUMN_NAMES)
-                entries.append((invalid.number, order, text))
-    for error_row in result.error_rows:
-        for error in error_row.errors:
-            text = _("row %(row)s: the zone could not be saved (%(error)s)") % {
-                "row": error_row.number,
-                "error": error.error,
-            }
-            entries.append((error_row.number, len(COLUMN_NAMES) + 1, text))
-    entries.sort(key=lambda entry: (entry[0], entry[1]))
-    totals = result.totals
-    return ImportSummary(
-        new=totals[RowResult.IMPORT_TYPE_NEW],
-        updated=totals[RowResult.IMPORT_TYPE_UPDATE],
-        unchanged=totals[RowResult.IMPORT_TYPE_SKIP],
-        errors=_cap([text for _row, _order, text in entries]),
-        notices=list(getattr(result, "notices", [])),
-    )

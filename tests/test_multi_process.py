@@ -34,7 +34,7 @@ from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import connection
 from django.urls import reverse
 
-from registry.management.commands.load_register import load_provinces
+from registry.importing import provinces_import
 from registry.models import Province, Zone
 from tests.factories import PASSWORD, make_user, make_zone
 from tests.registry.batch_files import csv_file, two_new_zones
@@ -251,7 +251,7 @@ def sign_in(browser: Browser, base: str, username: str) -> None:
 def test_two_processes_share_the_data_the_session_and_an_import_waiting_for_confirmation(
     transactional_db,
 ):
-    load_provinces((PROJECT / "fixtures" / "provinces.csv").read_bytes())
+    provinces_import(raw=(PROJECT / "fixtures" / "provinces.csv").read_bytes())
     alice = make_user("alice", ADMINISTRATOR)
     # The production hasher: the app processes do not know the tests' fast MD5 one.
     alice.password = PBKDF2PasswordHasher().encode(PASSWORD, PBKDF2PasswordHasher().salt())

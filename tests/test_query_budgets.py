@@ -27,8 +27,8 @@ from evaluations.models import (
     Score,
 )
 from evaluations.services import cycle_entries, cycle_open, rankings_compute
+from registry.importing import zones_import
 from registry.models import Batch, Province, Zone
-from registry.resources import zones_import
 from tests.factories import make_batch, make_province, make_user
 from tests.registry.batch_files import csv_file, zone_row
 from zonetracker.permissions import APPROVER
@@ -175,9 +175,9 @@ def test_cycle_entries_reads_a_cycle_in_two_queries(django_assert_num_queries):
 def provinces(db) -> None:
     from django.conf import settings
 
-    from registry.management.commands.load_register import load_provinces
+    from registry.importing import provinces_import
 
-    load_provinces((settings.BASE_DIR / "fixtures" / "provinces.csv").read_bytes())
+    provinces_import(raw=(settings.BASE_DIR / "fixtures" / "provinces.csv").read_bytes())
 
 
 def batch_of(count: int, *, batch: int, english: str = "Zone") -> bytes:

@@ -1,5 +1,6 @@
 """The management commands of evaluations on the real register."""
 
+import csv
 import io
 
 import pytest
@@ -49,3 +50,25 @@ def test_load_framework_is_idempotent_and_keeps_edited_weights(db):
     assert Indicator.objects.get(code="R1").weight == 30
     assert "1 updated" in run("load_framework", "--reset")
     assert Indicator.objects.get(code="R1").weight == 20
+
+
+def test_load_framework_reads_xlsx_and_names_every_bad_cell_loading_nothing(db, tmp_path):
+    import openpyxl
+
+    from evaluations.framework import DEFAULT_FRAMEWORK
+
+    rows = list(csv.reader(DEFAULT_FRAMEWORK.read_text(encoding="utf-8-sig").splitlines()))
+    rows[1][rows[0].index("weight")] = "heavy"
+    rows[2][rows[0].index("log_scale")] = "maybe"
+    workbook = openpyxl.Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    path = tmp_path / "framework.xlsx"
+    workbook.save(path)
+
+    with pytest.raises(CommandError) as raised:
+        run("load_framework", "--file", str(path))
+
+    assert "row 2, column weight: 'heavy' is not a number" in str(raised.value)
+    assert "row 3, column log_scale: expected yes or no, got 'maybe'" in str(raised.value)
+    assert not Indicator.objects.exists()

@@ -12,9 +12,8 @@ from django.test.utils import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from registry.importing import DatabaseTmpStorage
+from registry.importing import DatabaseTmpStorage, zones_import
 from registry.models import Batch, PendingImport, Province, Zone
-from registry.resources import zones_import
 from tests.factories import make_user, make_zone
 from tests.registry.batch_files import (
     HEADER,

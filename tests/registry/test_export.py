@@ -14,8 +14,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from registry.importing import zones_import
 from registry.models import Batch, Province, Zone
-from registry.resources import zones_import
 from tests.factories import make_user, make_zone
 from tests.registry.batch_files import HEADER
 from zonetracker.permissions import APPROVER

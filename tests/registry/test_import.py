@@ -8,21 +8,21 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
-import tablib
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_settings
 
-from registry.importing import BatchFileError, read_batch_file
-from registry.models import Batch, Province, Zone
-from registry.resources import (
-    BatchWidget,
+from registry.importing import (
+    BATCH_FORMAT,
     ProvinceLookup,
-    ProvinceWidget,
-    ZoneResource,
+    register_lookups,
+    validate_zone,
+    zones_check,
     zones_import,
 )
+from registry.models import Batch, Province, Zone
+from registry.resources import ZoneResource
 from tests.factories import make_batch, make_zone
 from tests.registry.batch_files import (
     BATCH_8_DOC,
@@ -34,8 +34,13 @@ from tests.registry.batch_files import (
     xlsx_file,
     zone_row,
 )
+from zonetracker.tables import Table, read_table
 
 pytestmark = pytest.mark.usefixtures("provinces")
+
+
+def read_batch_file(raw: bytes) -> Table:
+    return read_table(raw, table=BATCH_FORMAT)
 
 
 def province(code: str) -> Province:
@@ -468,7 +473,7 @@ def test_the_model_validation_runs_on_every_imported_zone():
     zone = Zone(name_zh="长" * 51, name_en="Long", kind="town")
 
     with pytest.raises(ValidationError) as raised:
-        ZoneResource().validate_instance(zone)
+        validate_zone(zone)
 
     assert set(raised.value.message_dict) == {"name_zh", "kind"}
 
@@ -626,34 +631,6 @@ def test_a_failed_lookup_is_a_validation_error_not_a_traceback():
     assert result.invalid_rows[0].field_specific_errors["province"]
 
 
-@pytest.mark.parametrize(
-    ("widget", "value"),
-    [(ProvinceWidget(), "Atlantis"), (BatchWidget(), "9"), (BatchWidget(), "two")],
-    ids=["unknown province", "unknown batch", "bad batch number"],
-)
-def test_the_widgets_report_a_failed_lookup_as_a_value_error(widget, value: str):
-    # django-import-export turns a ValueError into a validation error of the column, but any
-    # other exception (such as DoesNotExist) into a traceback.
-    with pytest.raises(ValueError, match=value):
-        widget.clean(value)
-
-
-def test_a_dataset_built_in_code_gets_the_same_checks():
-    dataset = tablib.Dataset(headers=HEADER)
-    dataset.append([8, datetime.date(2023, 6, 1), "", " 测试一市 ", "'+Testone", "33", ""])
-
-    result = ZoneResource().import_data(dataset)
-
-    assert not result.has_errors() and not result.has_validation_errors()
-    assert Zone.objects.get().name_zh == "测试一市"
-    assert Zone.objects.get().name_en == "+Testone"
-
-
-def test_a_dataset_built_in_code_without_required_columns_is_refused():
-    with pytest.raises(BatchFileError, match="the required column province"):
-        ZoneResource().import_data(tablib.Dataset(["8"], headers=["batch"]))
-
-
 # --- import_zones --------------------------------------------------------------------------------
 
 
@@ -719,3 +696,15 @@ def test_the_command_reports_a_missing_file(tmp_path: Path):
 def test_the_command_refuses_a_big_file_before_reading_it(batch_file: Path):
     with pytest.raises(CommandError, match="the largest file accepted is 10"):
         run_import_zones(batch_file)
+
+
+def test_the_check_of_a_file_reads_nothing_from_the_database():
+    table = read_batch_file(csv_file(two_new_zones()))
+    register = register_lookups(table)
+
+    with CaptureQueriesContext(connection) as queries:
+        check = zones_check(table, register)
+
+    assert len(queries) == 0
+    assert check.ok and [change.is_new for change in check.changes] == [True, True]
+    assert register_counts() == (0, 0)

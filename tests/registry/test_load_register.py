@@ -132,3 +132,26 @@ def test_a_missing_fixture_is_a_clear_error(project_copy: Path):
 
     with override_settings(BASE_DIR=project_copy), pytest.raises(CommandError, match="no file"):
         load_register()
+
+
+def test_a_bad_province_is_named_by_row_and_column_and_nothing_is_loaded(project_copy: Path):
+    provinces = project_copy / "fixtures" / "provinces.csv"
+    provinces.write_text(
+        provinces.read_text(encoding="utf-8").replace(
+            "11,北京市,Beijing,east", "11,北京市,Beijing,north"
+        ),
+        encoding="utf-8",
+    )
+    err = StringIO()
+
+    with override_settings(BASE_DIR=project_copy), pytest.raises(CommandError):
+        call_command("load_register", stdout=StringIO(), stderr=err)
+
+    assert "row 2, column region: Value 'north' is not a valid choice." in err.getvalue()
+    assert (Province.objects.count(), Zone.objects.count()) == (0, 0)
+
+
+def test_loading_provinces_records_their_history_once(db):
+    load_register()
+
+    assert Province.history.filter(history_type="+").count() == 31

@@ -3,7 +3,8 @@
 from django.core.management.base import BaseCommand, CommandParser
 
 from evaluations.management.commands._cycle import cycle_of
-from evaluations.rankings import EXPORT_COLUMNS, ranking_rows, rankings_csv, rankings_json
+from evaluations.rankings import EXPORT_COLUMNS, ranking_rows, rankings_dataset
+from zonetracker.tables import table_text
 
 
 class Command(BaseCommand):
@@ -20,8 +21,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         cycle = cycle_of(options["year"])
-        records = [row.export_record() for row in ranking_rows(cycle)]
-        if options["format"] == "json":
-            self.stdout.write(rankings_json(records))
-        else:
-            self.stdout.write(rankings_csv(records, EXPORT_COLUMNS), ending="")
+        dataset = rankings_dataset(ranking_rows(cycle))
+        ending = "\n" if options["format"] == "json" else ""
+        self.stdout.write(table_text(dataset, options["format"]), ending=ending)

@@ -7,8 +7,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from evaluations.importing import SCORE_FORMAT, scores_import
 from evaluations.management.commands._cycle import cycle_of
-from registry.importing import BatchFileError, read_table
 from zonetracker.commands import acting_user, add_user_option
+from zonetracker.tables import TableFileError, read_table
 
 
 class Command(BaseCommand):
@@ -37,7 +37,7 @@ class Command(BaseCommand):
         try:
             table = read_table(raw, table=SCORE_FORMAT)
             summary = scores_import(cycle=cycle, table=table, by=user, dry_run=options["dry_run"])
-        except BatchFileError as error:
+        except TableFileError as error:
             raise CommandError("\n".join(["Nothing was imported.", *error.problems])) from None
         except PermissionDenied as error:
             raise CommandError(str(error)) from None

@@ -11,9 +11,9 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from registry.importing import ImportSummary
-from registry.resources import zones_import
+from registry.importing import zones_import
 from zonetracker.commands import acting_user, add_user_option
+from zonetracker.tables import ImportSummary
 
 
 class Command(BaseCommand):
@@ -35,7 +35,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, file: Path, dry_run: bool, **options: Any) -> None:
         user = acting_user(options["user"], "registry.import_zone")
         raw = read_file(file)
-        summary = zones_import(raw=raw, filename=file.name, dry_run=dry_run, user=user)
+        summary = zones_import(raw=raw, dry_run=dry_run, user=user)
         report(self, summary, dry_run=dry_run, verbosity=options["verbosity"])
 
 
