@@ -11,7 +11,8 @@ from decimal import Decimal
 
 from django.db.models import F, QuerySet
 
-from evaluations.models import Cycle, Decision, Evaluation, Recommendation
+from evaluations import scoring
+from evaluations.models import Cycle, Decision, Dimension, Evaluation, Recommendation
 from registry.importing import escape_formula
 
 # The columns of export_rankings (DESIGN §5); other programs rely on them.
@@ -160,71 +161,44 @@ class Explanation:
 def explain(evaluation: Evaluation) -> Explanation | None:
     """Why an evaluation has its total: each dimension's contribution, and what it lacks.
 
-    Measures are scored against the worst and frontier figures of the cycle's ranked
-    evaluations, read with one aggregate query, so explaining one zone does not rescore all.
+    The cycle is scored again by ``scoring.score_entries``, the function that ranked it (three
+    queries), so the explanation uses the same bounds, scores and grade-1 cut-off as the
+    ranking. Where that no longer gives the evaluation its stored total (a score changed since
+    the ranks were computed), there is nothing to explain until they are computed again.
     """
-    from django.db.models import Max, Min
-
-    from evaluations import scoring
-    from evaluations.models import Dimension, Score
-    from evaluations.services import cycle_policy
+    from evaluations.services import cycle_entries, cycle_policy, indicator_specs
 
     if evaluation.rank is None or evaluation.total is None:
         return None
     cycle = evaluation.cycle
-    indicators = list(cycle.indicators.in_order())
-    bounds = {
-        row["indicator_id"]: (row["low"], row["high"])
-        for row in Score.objects.filter(evaluation__cycle=cycle, evaluation__rank__isnull=False)
-        .values("indicator_id")
-        .annotate(low=Min("value"), high=Max("value"))
-    }
-    values = dict(evaluation.scores.values_list("indicator_id", "value"))
-    # Scores changed since the ranks were computed (a value cleared, say): nothing to explain
-    # until the rankings are computed again.
-    if any(values.get(i.pk) is None for i in indicators) or any(
-        i.kind != "points" and i.pk not in bounds for i in indicators
-    ):
+    indicators = indicator_specs(cycle)
+    policy = cycle_policy(cycle)
+    results = scoring.score_entries(indicators, cycle_entries(cycle), policy)
+    result = next((r for r in results if r.key == evaluation.pk), None)
+    if result is None or result.total != evaluation.total:
         return None
     weight_sum = sum((i.weight for i in indicators), Decimal(0))
     per_dimension: dict[str, list[tuple[Decimal, Decimal]]] = {}
     for indicator in indicators:
-        value = values[indicator.pk]
-        if indicator.kind == "points":
-            score = scoring.points_score(value, indicator.max_points)
-        else:
-            low, high = bounds[indicator.pk]
-            worst, frontier = scoring.measure_bounds(
-                [low, high],
-                higher_is_better=indicator.higher_is_better,
-                log_scale=indicator.log_scale,
-            )
-            score = scoring.measure_score(
-                value, worst=worst, frontier=frontier, log_scale=indicator.log_scale
-            )
-        per_dimension.setdefault(indicator.dimension, []).append((indicator.weight, score))
+        per_dimension.setdefault(indicator.dimension, []).append(
+            (indicator.weight, result.scores[indicator.key])
+        )
     labels = dict(Dimension.choices)
     dimensions = []
     for dimension, parts in per_dimension.items():
         weight = sum((w for w, _s in parts), Decimal(0))
+        weighted = sum((w * s for w, s in parts), Decimal(0))
         dimensions.append(
             DimensionShare(
                 dimension=dimension,
                 label=str(labels.get(dimension, dimension)),
                 weight_share=(weight / weight_sum * 100).quantize(Decimal("0.1")),
-                score=(sum((w * s for w, s in parts), Decimal(0)) / weight).quantize(
-                    Decimal("0.01")
-                ),
-                points=scoring.round_total(sum((w * s for w, s in parts), Decimal(0)) / weight_sum),
+                score=(weighted / weight).quantize(Decimal("0.01")),
+                points=scoring.round_total(weighted / weight_sum),
             )
         )
-    policy = cycle_policy(cycle)
-    cutoff_total = (
-        cycle.evaluations.filter(rank__lte=policy.grade1_size)
-        .order_by("-rank")
-        .values_list("total", flat=True)
-        .first()
-    )
+    # The total of the zone ranked last within grade 1: results come in rank order.
+    grade1 = [r.total for r in results if r.rank is not None and r.rank <= policy.grade1_size]
     return Explanation(
         evaluation=evaluation,
         dimensions=dimensions,
@@ -232,6 +206,6 @@ def explain(evaluation: Evaluation) -> Explanation | None:
             total=evaluation.total,
             grade=evaluation.grade,
             policy=policy,
-            grade1_cutoff_total=cutoff_total,
+            grade1_cutoff_total=grade1[-1] if grade1 else None,
         ),
     )

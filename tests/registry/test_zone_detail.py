@@ -402,9 +402,9 @@ def test_with_one_cycle_the_zone_page_reads_a_fixed_number_of_queries(
     history: Zone, dave: User
 ) -> None:
     # session, user, roles, the zone, its history, its decisions, its evaluations with the
-    # number ranked in each cycle, and the explanation: indicators, the cycle's bounds, the
-    # zone's values, the grade 1 cut-off
-    assert queries_for_zone_page(dave, history) == 11
+    # number ranked in each cycle, and the explanation, which scores the cycle again as its
+    # ranking did: indicators, the cycle's evaluations, their scores
+    assert queries_for_zone_page(dave, history) == 10
 
 
 @pytest.mark.parametrize("history", [7], indirect=True)
@@ -417,7 +417,7 @@ def test_with_eight_cycles_the_zone_page_reads_as_many_queries_as_with_one(
     assert page.count("Decision after the evaluation of") == 7
     assert "Why rank 3 in 2021" in page
 
-    assert queries_for_zone_page(dave, history) == 11
+    assert queries_for_zone_page(dave, history) == 10
 
 
 @pytest.mark.parametrize("history", [0, 7], indirect=True)
@@ -426,4 +426,4 @@ def test_an_approver_with_a_provisional_cycle_reads_a_fixed_number_of_queries(
 ) -> None:
     # As a Viewer, and checking the provisional rank's scores are complete: the evaluation's
     # values and the cycle's indicators.
-    assert queries_for_zone_page(bob, history) == 13
+    assert queries_for_zone_page(bob, history) == 12
