@@ -14,18 +14,18 @@ def link_decisions_to_status_changes(apps, schema_editor) -> None:
     Decision = apps.get_model("evaluations", "Decision")
     HistoricalZone = apps.get_model("registry", "HistoricalZone")
     named = HistoricalZone.objects.filter(history_change_reason__startswith="decision ")
-    changes: dict[int, tuple[int, int]] = {}
+    # Keyed by the decision and the zone: a reason naming a decision on another zone is no link.
+    changes: dict[tuple[int, int], int] = {}
     for history_id, zone_id, reason in named.values_list(
         "history_id", "id", "history_change_reason"
     ):
         match = OLD_REASON.match(reason)
         if match:
-            changes[int(match.group(1))] = (history_id, zone_id)
+            changes[int(match.group(1)), zone_id] = history_id
     linked = []
-    for decision in Decision.objects.filter(pk__in=changes):
-        history_id, zone_id = changes[decision.pk]
-        # A reason naming a decision on another zone is no link.
-        if decision.zone_id == zone_id:
+    for decision in Decision.objects.filter(pk__in={pk for pk, _zone_id in changes}):
+        history_id = changes.get((decision.pk, decision.zone_id))
+        if history_id is not None:
             decision.status_change_id = history_id
             linked.append(decision)
     Decision.objects.bulk_update(linked, ["status_change"], batch_size=500)

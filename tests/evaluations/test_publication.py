@@ -9,6 +9,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db.models import F
 
 from evaluations.models import (
     Cycle,
@@ -286,6 +287,19 @@ def test_there_is_nothing_to_explain_when_a_score_was_cleared_after_ranking(smal
     score_all(small_policy_cycle, {"Alpha": 10, "Bravo": 7, "Charlie": 3})
     rankings_compute(cycle=small_policy_cycle)
     Score.objects.filter(evaluation__zone__name_en="Bravo", indicator__code="R1").update(value=None)
+    bravo = small_policy_cycle.evaluations.select_related("cycle").get(zone__name_en="Bravo")
+    assert explain(bravo) is None
+
+
+def test_there_is_nothing_to_explain_when_a_figure_changed_after_ranking(small_policy_cycle):
+    from evaluations.rankings import explain
+
+    score_all(small_policy_cycle, {"Alpha": 10, "Bravo": 7, "Charlie": 3})
+    rankings_compute(cycle=small_policy_cycle)
+    # The explanation would otherwise score Bravo against a frontier the ranking never used.
+    Score.objects.filter(evaluation__zone__name_en="Alpha", indicator__code="R1").update(
+        value=F("value") * 2
+    )
     bravo = small_policy_cycle.evaluations.select_related("cycle").get(zone__name_en="Bravo")
     assert explain(bravo) is None
 
