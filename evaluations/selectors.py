@@ -15,6 +15,7 @@ from evaluations.models import (
     CycleStatus,
     Decision,
     Evaluation,
+    EvaluationQuerySet,
     EvaluationStatus,
     Indicator,
     Score,
@@ -33,6 +34,32 @@ class ScoreHistoryLine:
     note: str
     changed_by: AbstractBaseUser | None
     added: bool
+
+
+# --- a person's queue -------------------------------------------------------------------
+
+
+def _queue_of(cycle: Cycle) -> EvaluationQuerySet:
+    """The cycle's evaluations as a queue shows them: by zone name, with what a line names."""
+    return (
+        Evaluation.objects.for_cycle(cycle)
+        .select_related("zone__province", "zone__batch", "reviewer", "submitted_by")
+        .order_by(in_active_language("zone__name_zh", "zone__name_en"))
+    )
+
+
+def evaluations_to_enter(cycle: Cycle, reviewer: AbstractBaseUser) -> list[Evaluation]:
+    """The drafts and returned evaluations assigned to ``reviewer``, in one query."""
+    return list(
+        _queue_of(cycle)
+        .assigned_to(reviewer)
+        .filter(status__in=[EvaluationStatus.DRAFT, EvaluationStatus.RETURNED])
+    )
+
+
+def evaluations_to_approve(cycle: Cycle, approver: AbstractBaseUser) -> list[Evaluation]:
+    """The submitted evaluations ``approver`` neither entered nor edited, in one query."""
+    return list(_queue_of(cycle).awaiting_approval_by(approver))
 
 
 # --- one evaluation ----------------------------------------------------------------------

@@ -5,6 +5,7 @@ decisions behind its status changes.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import cast
 
 from django.http import HttpRequest
 
@@ -20,7 +21,7 @@ def zone_page_section(
     """The zone's results the user may see, with their chart and explanation, and its status
     timeline with the decisions woven in; a fixed number of queries.
     """
-    timeline: list[StatusChange] = context["timeline"]  # type: ignore[assignment]
+    timeline = cast(list[StatusChange], context["timeline"])
     results = zone_results(zone, request.user)
     return {
         "timeline": timeline_with_decisions(timeline, zone_decisions(zone)),
