@@ -107,6 +107,12 @@ class Cycle(models.Model):
         related_name="+",
         verbose_name=_("published by"),
     )
+    # What the last computation of the rankings scored each measure against: indicator pk ->
+    # [worst, frontier] on its comparison scale, as decimal strings. A zone's rank is
+    # explained against these, without scoring the whole cycle again.
+    measure_bounds = models.JSONField(
+        _("measure bounds when ranked"), default=dict, blank=True, editable=False
+    )
 
     history = HistoricalRecords()
     objects = CycleQuerySet.as_manager()

@@ -12,7 +12,14 @@ from decimal import Decimal
 from django.db.models import F, QuerySet
 
 from evaluations import scoring
-from evaluations.models import Cycle, Decision, Dimension, Evaluation, Recommendation
+from evaluations.models import (
+    Cycle,
+    Decision,
+    Dimension,
+    Evaluation,
+    IndicatorKind,
+    Recommendation,
+)
 from registry.importing import escape_formula
 
 # The columns of export_rankings (DESIGN §5); other programs rely on them.
@@ -161,27 +168,48 @@ class Explanation:
 def explain(evaluation: Evaluation) -> Explanation | None:
     """Why an evaluation has its total: each dimension's contribution, and what it lacks.
 
-    The cycle is scored again by ``scoring.score_entries``, the function that ranked it (three
-    queries), so the explanation uses the same bounds, scores and grade-1 cut-off as the
-    ranking. Where that no longer gives the evaluation its stored total (a score changed since
-    the ranks were computed), there is nothing to explain until they are computed again.
+    Each score is worked out by ``scoring``'s functions against the measure bounds stored when
+    the rankings were computed, so explaining one zone does not score the whole cycle again.
+    Where that no longer adds up to the stored total (a score changed since the ranks were
+    computed), there is nothing to explain until they are computed again.
     """
-    from evaluations.services import cycle_entries, cycle_policy, indicator_specs
+    from evaluations.services import cycle_policy, indicator_specs
 
     if evaluation.rank is None or evaluation.total is None:
         return None
     cycle = evaluation.cycle
     indicators = indicator_specs(cycle)
-    policy = cycle_policy(cycle)
-    results = scoring.score_entries(indicators, cycle_entries(cycle), policy)
-    result = next((r for r in results if r.key == evaluation.pk), None)
-    if result is None or result.total != evaluation.total:
+    bounds = {
+        int(key): (Decimal(worst), Decimal(frontier))
+        for key, (worst, frontier) in cycle.measure_bounds.items()
+    }
+    values = dict(evaluation.scores.values_list("indicator_id", "value"))
+    if any(values.get(i.key) is None for i in indicators) or any(
+        i.kind == IndicatorKind.MEASURE and i.key not in bounds for i in indicators
+    ):
         return None
-    weight_sum = sum((i.weight for i in indicators), Decimal(0))
+    scores: dict[int, Decimal] = {}
+    for indicator in indicators:
+        if indicator.kind == IndicatorKind.POINTS:
+            scores[indicator.key] = scoring.points_score(
+                values[indicator.key], indicator.max_points
+            )
+        else:
+            worst, frontier = bounds[indicator.key]
+            scores[indicator.key] = scoring.measure_score(
+                values[indicator.key],
+                worst=worst,
+                frontier=frontier,
+                log_scale=indicator.log_scale,
+            )
+    weights = {i.key: i.weight for i in indicators}
+    if scoring.weighted_total(scores, weights) != evaluation.total:
+        return None
+    weight_sum = sum(weights.values(), Decimal(0))
     per_dimension: dict[str, list[tuple[Decimal, Decimal]]] = {}
     for indicator in indicators:
         per_dimension.setdefault(indicator.dimension, []).append(
-            (indicator.weight, result.scores[indicator.key])
+            (indicator.weight, scores[indicator.key])
         )
     labels = dict(Dimension.choices)
     dimensions = []
@@ -197,8 +225,14 @@ def explain(evaluation: Evaluation) -> Explanation | None:
                 points=scoring.round_total(weighted / weight_sum),
             )
         )
-    # The total of the zone ranked last within grade 1: results come in rank order.
-    grade1 = [r.total for r in results if r.rank is not None and r.rank <= policy.grade1_size]
+    policy = cycle_policy(cycle)
+    # The total of the zone ranked last within grade 1.
+    cutoff_total = (
+        cycle.evaluations.filter(rank__lte=policy.grade1_size)
+        .order_by("-rank")
+        .values_list("total", flat=True)
+        .first()
+    )
     return Explanation(
         evaluation=evaluation,
         dimensions=dimensions,
@@ -206,6 +240,6 @@ def explain(evaluation: Evaluation) -> Explanation | None:
             total=evaluation.total,
             grade=evaluation.grade,
             policy=policy,
-            grade1_cutoff_total=grade1[-1] if grade1 else None,
+            grade1_cutoff_total=cutoff_total,
         ),
     )

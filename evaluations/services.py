@@ -429,11 +429,17 @@ def rankings_compute(*, cycle: Cycle, by: AbstractBaseUser | None = None) -> lis
         raise ValidationError(
             _("The cycle of %(year)s is published; its rankings are frozen.") % {"year": cycle.year}
         )
-    results = scoring.score_entries(
-        indicator_specs(cycle), cycle_entries(cycle), cycle_policy(cycle)
-    )
+    indicators, entries = indicator_specs(cycle), cycle_entries(cycle)
+    results = scoring.score_entries(indicators, entries, cycle_policy(cycle))
     by_key = {r.key: r for r in results}
+    measure_bounds = {
+        str(key): [str(worst), str(frontier)]
+        for key, (worst, frontier) in scoring.cycle_measure_bounds(indicators, entries).items()
+    }
     with transaction.atomic():
+        # Derived figures, like the totals: not a change anybody made, so no history record.
+        Cycle.objects.filter(pk=cycle.pk).update(measure_bounds=measure_bounds)
+        cycle.measure_bounds = measure_bounds
         changed = []
         # Whole rows: the history records copy every field.
         for evaluation in cycle.evaluations.order_by().select_for_update():
