@@ -136,7 +136,6 @@ def cycle_publish_quickly(cycle: Cycle, approver: User) -> None:
                 recommendation=(
                     Recommendation.EXIT if zone_id in failing_before else Recommendation.WARN
                 ),
-                rule=f"synthetic: grade 4 in {cycle.year}",
             )
             for zone_id in cycle.evaluations.filter(grade=Grade.STARTING).values_list(
                 "zone_id", flat=True

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -14,13 +15,7 @@ from django.utils.translation import gettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 
 from evaluations.models import Cycle, CycleStatus, Evaluation, Indicator, Score
-from evaluations.services import (
-    EditConflict,
-    claim_version,
-    cycle_open,
-    cycle_publish,
-    evaluation_assign,
-)
+from evaluations.services import cycle_open, cycle_publish, evaluation_assign
 from zonetracker import permissions
 
 
@@ -214,9 +209,15 @@ class ScoreInline(admin.TabularInline):
 
 
 class EvaluationAdminForm(forms.ModelForm):
-    """Carries the version the Administrator loaded, so that a stale save is refused."""
+    """Assigning one evaluation to a reviewer, through ``evaluation_assign`` like the action.
 
-    seen_version = forms.IntegerField(widget=forms.HiddenInput)
+    The service holds the rules (an Administrator assigns, a reviewer receives, a published
+    cycle is frozen). Assignment changes no score: it neither moves the version an editor
+    holds nor makes the Administrator one of the evaluation's editors.
+    """
+
+    # Set by EvaluationAdmin.get_form to the user who posts the form.
+    assigned_by: AbstractBaseUser | None = None
 
     class Meta:
         model = Evaluation
@@ -224,27 +225,25 @@ class EvaluationAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["seen_version"].initial = self.instance.version
         if "reviewer" in self.fields:
             self.fields["reviewer"].queryset = permissions.reviewers()
 
     def clean(self) -> dict:
         cleaned = super().clean()
-        if self.errors or self.instance.pk is None:
+        if self.errors or self.instance.pk is None or self.assigned_by is None:
             return cleaned
-        if not self.instance.is_editable:
-            raise ValidationError(_("This evaluation is read-only in its present state."))
-        # The admin's change view runs in one transaction, so claiming the version here and
-        # saving afterwards commit together.
+        if "reviewer" not in self.changed_data:
+            return cleaned
+        # The admin's change view runs in one transaction, so the assignment made here and
+        # the change message logged afterwards commit together.
         try:
-            claim_version(self.instance, cleaned["seen_version"])
-        except EditConflict as conflict:
-            lines = [
-                _("%(code)s is now %(value)s (by %(user)s)")
-                % {"code": c.indicator.code, "value": c.value, "user": c.changed_by}
-                for c in conflict.changes
-            ]
-            raise ValidationError([str(conflict), *lines]) from None
+            evaluation_assign(
+                evaluations=Evaluation.objects.filter(pk=self.instance.pk),
+                reviewer=cleaned.get("reviewer"),
+                by=self.assigned_by,
+            )
+        except PermissionDenied as refusal:
+            raise ValidationError(str(refusal)) from None
         return cleaned
 
 
@@ -278,7 +277,6 @@ class EvaluationAdmin(ReadOnlyHistoryAdmin):
         "cycle",
         "zone",
         "reviewer",
-        "seen_version",
         "status",
         "total",
         "rank",
@@ -291,14 +289,17 @@ class EvaluationAdmin(ReadOnlyHistoryAdmin):
         "return_reason",
     ]
     # Only the reviewer is edited here; scores and states change through the services.
-    readonly_fields = [name for name in fields if name not in {"reviewer", "seen_version"}]
+    readonly_fields = [name for name in fields if name != "reviewer"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def get_form(self, request: HttpRequest, obj: Evaluation | None = None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        return type(form.__name__, (form,), {"assigned_by": request.user})
+
     def save_model(self, request: HttpRequest, obj: Evaluation, form, change: bool) -> None:
-        obj.last_edited_by = request.user
-        super().save_model(request, obj, form, change)
+        """Nothing to save: the form's validation assigned the reviewer through the service."""
 
     @admin.action(
         description=gettext_lazy("Assign the selected evaluations to a reviewer"),

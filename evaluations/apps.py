@@ -6,3 +6,10 @@ class EvaluationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "evaluations"
     verbose_name = _("Evaluations")
+
+    def ready(self) -> None:
+        from evaluations.zone_page import zone_page_section
+        from registry.zone_page import register_zone_section
+
+        # The register's zone page knows nothing of the evaluations; they add their part.
+        register_zone_section(zone_page_section)

@@ -8,7 +8,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 from evaluations.access import works_on_evaluations
 from evaluations.models import Cycle, Evaluation, EvaluationStatus
-from registry.models import in_active_language
+from evaluations.selectors import evaluations_to_approve, evaluations_to_enter
 
 
 @dataclass(frozen=True)
@@ -54,21 +54,10 @@ def work_queue(user: AbstractBaseUser, cycle: Cycle) -> WorkQueue:
 
     One query per list, however long.
     """
-    in_cycle = (
-        Evaluation.objects.for_cycle(cycle)
-        .select_related("zone__province", "zone__batch", "reviewer", "submitted_by")
-        .order_by(in_active_language("zone__name_zh", "zone__name_en"))
-    )
     enters = user.has_perm("evaluations.enter_evaluation")
     approves = user.has_perm("evaluations.approve_evaluation")
-    to_enter: list[Evaluation] = []
-    if enters and cycle.is_open:
-        to_enter = list(
-            in_cycle.assigned_to(user).filter(
-                status__in=[EvaluationStatus.DRAFT, EvaluationStatus.RETURNED]
-            )
-        )
-    to_approve = list(in_cycle.awaiting_approval_by(user)) if approves else []
+    to_enter = evaluations_to_enter(cycle, user) if enters and cycle.is_open else []
+    to_approve = evaluations_to_approve(cycle, user) if approves else []
     return WorkQueue(to_enter=to_enter, to_approve=to_approve, enters=enters, approves=approves)
 
 

@@ -7,7 +7,6 @@ rationale, one decision per recommendation) and the effect on the zone's status.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib import messages
@@ -21,9 +20,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from evaluations.forms import DecisionForm
-from evaluations.models import Cycle, Decision, Evaluation, Grade
+from evaluations.models import Cycle, Decision, Grade
+from evaluations.selectors import cycle_recommendations, recent_published_cycles, zone_grades
 from evaluations.services import can_decide, decision_record
-from registry.models import in_active_language
 
 # The grades shown beside a recommendation: at least this many published cycles, and always
 # as many as the exit rule looks back on.
@@ -145,15 +144,12 @@ def decision_rows(
     cycle: Cycle, user: AbstractBaseUser, *, bound_form: DecisionForm | None = None
 ) -> list[DecisionRow]:
     """The cycle's recommendations by zone name, with grades and forms, in three queries."""
-    decisions = list(
-        Decision.objects.for_cycle(cycle)
-        .with_related()
-        .order_by(in_active_language("zone__name_zh", "zone__name_en"), "pk")
-    )
+    decisions = cycle_recommendations(cycle)
     if not decisions:
         return []
-    recent = _recent_published_cycles(cycle)
-    grades = _grades(recent, (d.zone_id for d in decisions))
+    # At least RECENT_CYCLES, and always as many as the exit rule looks back on.
+    recent = recent_published_cycles(cycle, count=max(RECENT_CYCLES, cycle.exit_after))
+    grades = zone_grades((cycle_id for cycle_id, _year in recent), (d.zone_id for d in decisions))
     rows = []
     for decision in decisions:
         form = None
@@ -173,25 +169,3 @@ def decision_rows(
             )
         )
     return rows
-
-
-def _recent_published_cycles(cycle: Cycle) -> list[tuple[int, int]]:
-    """(id, year) of the latest published cycles up to ``cycle``, oldest first."""
-    count = max(RECENT_CYCLES, cycle.exit_after)
-    recent = (
-        Cycle.objects.published()
-        .filter(year__lte=cycle.year)
-        .order_by("-year")
-        .values_list("pk", "year")[:count]
-    )
-    return list(recent)[::-1]
-
-
-def _grades(recent: list[tuple[int, int]], zone_ids: Iterable[int]) -> dict[tuple[int, int], int]:
-    """The grades of these zones in these cycles, keyed by (cycle id, zone id), in one query."""
-    return {
-        (cycle_id, zone_id): grade
-        for cycle_id, zone_id, grade in Evaluation.objects.filter(
-            cycle__in=[cycle_id for cycle_id, _year in recent], zone__in=set(zone_ids)
-        ).values_list("cycle_id", "zone_id", "grade")
-    }

@@ -107,6 +107,12 @@ class Cycle(models.Model):
         related_name="+",
         verbose_name=_("published by"),
     )
+    # What the last computation of the rankings scored each measure against: indicator pk ->
+    # [worst, frontier] on its comparison scale, as decimal strings. A zone's rank is
+    # explained against these, without scoring the whole cycle again.
+    measure_bounds = models.JSONField(
+        _("measure bounds when ranked"), default=dict, blank=True, editable=False
+    )
 
     history = HistoricalRecords()
     objects = CycleQuerySet.as_manager()
@@ -544,12 +550,6 @@ class Decision(models.Model):
     recommendation = models.CharField(
         _("recommendation"), max_length=10, choices=Recommendation.choices, blank=True
     )
-    rule = models.CharField(
-        _("rule applied"),
-        max_length=300,
-        blank=True,
-        help_text=_("Why the rule recommended this, in words (kept in English for the record)."),
-    )
     failing_run = models.PositiveSmallIntegerField(
         _("consecutive failing cycles"),
         default=0,
@@ -566,6 +566,17 @@ class Decision(models.Model):
         verbose_name=_("decided by"),
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    # The zone's history record of the status change this decision made; empty where the
+    # decision left the status as it was. The zone's timeline tells the two together.
+    status_change = models.ForeignKey(
+        "registry.HistoricalZone",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("status change"),
+    )
 
     history = HistoricalRecords()
     objects = DecisionQuerySet.as_manager()

@@ -9,7 +9,15 @@ from decimal import Decimal
 import tablib
 from django.db.models import F, QuerySet
 
-from evaluations.models import Cycle, Decision, Evaluation, Recommendation
+from evaluations import scoring
+from evaluations.models import (
+    Cycle,
+    Decision,
+    Dimension,
+    Evaluation,
+    IndicatorKind,
+    Recommendation,
+)
 
 # The columns of export_rankings (DESIGN §5); other programs rely on them.
 EXPORT_COLUMNS = [
@@ -142,65 +150,65 @@ class Explanation:
 def explain(evaluation: Evaluation) -> Explanation | None:
     """Why an evaluation has its total: each dimension's contribution, and what it lacks.
 
-    Measures are scored against the worst and frontier figures of the cycle's ranked
-    evaluations, read with one aggregate query, so explaining one zone does not rescore all.
+    Each score is worked out by ``scoring``'s functions against the measure bounds stored when
+    the rankings were computed, so explaining one zone does not score the whole cycle again.
+    Where that no longer adds up to the stored total (a score changed since the ranks were
+    computed), there is nothing to explain until they are computed again.
     """
-    from django.db.models import Max, Min
-
-    from evaluations import scoring
-    from evaluations.models import Dimension, Score
-    from evaluations.services import cycle_policy
+    from evaluations.services import cycle_policy, indicator_specs
 
     if evaluation.rank is None or evaluation.total is None:
         return None
     cycle = evaluation.cycle
-    indicators = list(cycle.indicators.in_order())
+    indicators = indicator_specs(cycle)
     bounds = {
-        row["indicator_id"]: (row["low"], row["high"])
-        for row in Score.objects.filter(evaluation__cycle=cycle, evaluation__rank__isnull=False)
-        .values("indicator_id")
-        .annotate(low=Min("value"), high=Max("value"))
+        int(key): (Decimal(worst), Decimal(frontier))
+        for key, (worst, frontier) in cycle.measure_bounds.items()
     }
     values = dict(evaluation.scores.values_list("indicator_id", "value"))
-    # Scores changed since the ranks were computed (a value cleared, say): nothing to explain
-    # until the rankings are computed again.
-    if any(values.get(i.pk) is None for i in indicators) or any(
-        i.kind != "points" and i.pk not in bounds for i in indicators
+    if any(values.get(i.key) is None for i in indicators) or any(
+        i.kind == IndicatorKind.MEASURE and i.key not in bounds for i in indicators
     ):
         return None
-    weight_sum = sum((i.weight for i in indicators), Decimal(0))
-    per_dimension: dict[str, list[tuple[Decimal, Decimal]]] = {}
+    scores: dict[int, Decimal] = {}
     for indicator in indicators:
-        value = values[indicator.pk]
-        if indicator.kind == "points":
-            score = scoring.points_score(value, indicator.max_points)
+        if indicator.kind == IndicatorKind.POINTS:
+            scores[indicator.key] = scoring.points_score(
+                values[indicator.key], indicator.max_points
+            )
         else:
-            low, high = bounds[indicator.pk]
-            worst, frontier = scoring.measure_bounds(
-                [low, high],
-                higher_is_better=indicator.higher_is_better,
+            worst, frontier = bounds[indicator.key]
+            scores[indicator.key] = scoring.measure_score(
+                values[indicator.key],
+                worst=worst,
+                frontier=frontier,
                 log_scale=indicator.log_scale,
             )
-            score = scoring.measure_score(
-                value, worst=worst, frontier=frontier, log_scale=indicator.log_scale
-            )
-        per_dimension.setdefault(indicator.dimension, []).append((indicator.weight, score))
+    weights = {i.key: i.weight for i in indicators}
+    if scoring.weighted_total(scores, weights) != evaluation.total:
+        return None
+    weight_sum = sum(weights.values(), Decimal(0))
+    per_dimension: dict[str, list[tuple[Decimal, Decimal]]] = {}
+    for indicator in indicators:
+        per_dimension.setdefault(indicator.dimension, []).append(
+            (indicator.weight, scores[indicator.key])
+        )
     labels = dict(Dimension.choices)
     dimensions = []
     for dimension, parts in per_dimension.items():
         weight = sum((w for w, _s in parts), Decimal(0))
+        weighted = sum((w * s for w, s in parts), Decimal(0))
         dimensions.append(
             DimensionShare(
                 dimension=dimension,
                 label=str(labels.get(dimension, dimension)),
                 weight_share=(weight / weight_sum * 100).quantize(Decimal("0.1")),
-                score=(sum((w * s for w, s in parts), Decimal(0)) / weight).quantize(
-                    Decimal("0.01")
-                ),
-                points=scoring.round_total(sum((w * s for w, s in parts), Decimal(0)) / weight_sum),
+                score=(weighted / weight).quantize(Decimal("0.01")),
+                points=scoring.round_total(weighted / weight_sum),
             )
         )
     policy = cycle_policy(cycle)
+    # The total of the zone ranked last within grade 1.
     cutoff_total = (
         cycle.evaluations.filter(rank__lte=policy.grade1_size)
         .order_by("-rank")

@@ -146,26 +146,41 @@ def is_complete(entry: Entry, indicators: Sequence[IndicatorSpec]) -> bool:
     return all(entry.values.get(spec.key) is not None for spec in indicators)
 
 
-def score_entries(
-    indicators: Sequence[IndicatorSpec], entries: Sequence[Entry], policy: Policy
-) -> list[Result]:
-    """Score, rank and grade a cycle: ranked results first in rank order, then the rest."""
+def cycle_measure_bounds(
+    indicators: Sequence[IndicatorSpec], entries: Sequence[Entry]
+) -> dict[Hashable, tuple[Decimal, Decimal]]:
+    """Each measure's (worst, frontier) on its comparison scale, over the complete entries:
+    what ``score_entries`` scores the cycle's figures against.
+    """
     complete = [e for e in entries if is_complete(e, indicators)]
-    # log10 of a Decimal is the slowest step of scoring (some 30 µs), and measure_bounds and
-    # measure_score would each take it of every figure: it is taken once per distinct figure
-    # here, and both work on the figures already on their comparison scale.
-    logs: dict[Hashable, dict[Decimal, Decimal]] = {}
     bounds: dict[Hashable, tuple[Decimal, Decimal]] = {}
     for spec in indicators:
         if spec.kind != "measure" or not complete:
             continue
         figures = [e.values[spec.key] for e in complete]
-        if spec.log_scale:
-            logs[spec.key] = _logs_of(figures)
-            figures = [logs[spec.key][figure] for figure in figures]
+        # log10 keeps the order of the figures, so only the lowest and highest need it.
         bounds[spec.key] = measure_bounds(
-            figures, higher_is_better=spec.higher_is_better, log_scale=False
+            [min(figures), max(figures)],
+            higher_is_better=spec.higher_is_better,
+            log_scale=spec.log_scale,
         )
+    return bounds
+
+
+def score_entries(
+    indicators: Sequence[IndicatorSpec], entries: Sequence[Entry], policy: Policy
+) -> list[Result]:
+    """Score, rank and grade a cycle: ranked results first in rank order, then the rest."""
+    complete = [e for e in entries if is_complete(e, indicators)]
+    # log10 of a Decimal is the slowest step of scoring (some 30 µs), and measure_score would
+    # take it of every figure: it is taken once per distinct figure here, and measure_score
+    # works on the figures already on their comparison scale.
+    logs: dict[Hashable, dict[Decimal, Decimal]] = {
+        spec.key: _logs_of(e.values[spec.key] for e in complete)
+        for spec in indicators
+        if spec.kind == "measure" and spec.log_scale
+    }
+    bounds = cycle_measure_bounds(indicators, complete)
     weights = {spec.key: spec.weight for spec in indicators}
     scored: dict[Hashable, tuple[Entry, dict[Hashable, Decimal], Decimal]] = {}
     for entry in complete:

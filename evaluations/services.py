@@ -453,11 +453,17 @@ def rankings_compute(*, cycle: Cycle, by: AbstractBaseUser | None = None) -> lis
         raise ValidationError(
             _("The cycle of %(year)s is published; its rankings are frozen.") % {"year": cycle.year}
         )
-    results = scoring.score_entries(
-        indicator_specs(cycle), cycle_entries(cycle), cycle_policy(cycle)
-    )
+    indicators, entries = indicator_specs(cycle), cycle_entries(cycle)
+    results = scoring.score_entries(indicators, entries, cycle_policy(cycle))
     by_key = {r.key: r for r in results}
+    measure_bounds = {
+        str(key): [str(worst), str(frontier)]
+        for key, (worst, frontier) in scoring.cycle_measure_bounds(indicators, entries).items()
+    }
     with transaction.atomic():
+        # Derived figures, like the totals: not a change anybody made, so no history record.
+        Cycle.objects.filter(pk=cycle.pk).update(measure_bounds=measure_bounds)
+        cycle.measure_bounds = measure_bounds
         changed = []
         # Whole rows: the history records copy every field.
         for evaluation in cycle.evaluations.order_by().select_for_update():
@@ -513,16 +519,6 @@ def recommendations_for(cycle: Cycle) -> list[tuple[Evaluation, rules.Advice]]:
     return advice
 
 
-def _rule_text(cycle: Cycle, advice: rules.Advice) -> str:
-    # Kept in English in the database; pages show the grades themselves in either language.
-    if advice.recommendation == rules.LIFT:
-        return f"on notice and no longer at grade {cycle.failing_grade} or worse in {cycle.year}"
-    return (
-        f"grade {cycle.failing_grade} or worse in {advice.failing_run} consecutive published "
-        f"cycle(s) up to {cycle.year}; exit after {cycle.exit_after}"
-    )
-
-
 def cycle_publish(*, cycle: Cycle, by: AbstractBaseUser | None = None) -> list[Decision]:
     """Freeze a cycle whose evaluations are all approved, and record the rule's recommendations.
 
@@ -568,7 +564,6 @@ def cycle_publish(*, cycle: Cycle, by: AbstractBaseUser | None = None) -> list[D
                 cycle=cycle,
                 zone_id=evaluation.zone_id,
                 recommendation=advice.recommendation,
-                rule=_rule_text(cycle, advice),
                 failing_run=advice.failing_run,
             )
             for evaluation, advice in recommendations_for(cycle)
@@ -630,7 +625,6 @@ def decision_record(
         decision.decided_by = by
         decision.decided_at = now
         decision._history_user = by
-        decision.save()
         if outcome == Outcome.EXIT:
             # An exited zone is not evaluated again: an evaluation already opened for it in a
             # later cycle that is not published is withdrawn (its history keeps the record).
@@ -644,9 +638,12 @@ def decision_record(
             zone.status = new_status
             zone.status_changed_on = timezone.localdate(now)
             zone._history_user = by
-            # The zone's timeline finds the decision behind this change by its number.
             zone._change_reason = (
-                f"decision {decision.pk}: {outcome} after the evaluation of {decision.cycle.year}"
+                f"decision: {outcome} after the evaluation of {decision.cycle.year}"
             )
             zone.save()
+            # The zone's row is locked with the decision's (select_for_update above), so its
+            # latest history record is the one this save wrote.
+            decision.status_change = zone.history.order_by("-history_id").first()
+        decision.save()
     return decision

@@ -6,9 +6,6 @@ checks; these views parse the request, check who may read the page, call a servi
 
 from __future__ import annotations
 
-import datetime
-from dataclasses import dataclass
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AbstractBaseUser
@@ -31,12 +28,11 @@ from evaluations.forms import (
     VersionForm,
     read_only_groups,
 )
-from evaluations.models import (
-    Cycle,
-    Evaluation,
-    EvaluationStatus,
-    Indicator,
-    Score,
+from evaluations.models import Cycle, Evaluation, EvaluationStatus, Indicator, Score
+from evaluations.selectors import (
+    evaluation_indicators_and_scores,
+    evaluation_score_history,
+    evaluation_status_changes,
 )
 from evaluations.services import (
     EditConflict,
@@ -55,30 +51,6 @@ EVALUATIONS_PER_PAGE = 50
 
 # The entry page lists at most this many score changes, newest first; the admin keeps them all.
 SCORE_HISTORY_LIMIT = 200
-
-
-@dataclass(frozen=True)
-class ScoreHistoryLine:
-    """One recorded change of one score."""
-
-    recorded_at: datetime.datetime
-    indicator: Indicator | None
-    value: object
-    note: str
-    changed_by: AbstractBaseUser | None
-    added: bool
-
-
-@dataclass(frozen=True)
-class StatusChange:
-    """One step of an evaluation's way from draft to approved."""
-
-    recorded_at: datetime.datetime
-    status: str
-    status_label: str
-    changed_by: AbstractBaseUser | None
-    reason: str
-    added: bool
 
 
 # --- access ------------------------------------------------------------------------------
@@ -217,7 +189,7 @@ def _save_entry(request: HttpRequest, evaluation: Evaluation, *, submit: bool) -
     # Checked before the form is read, so that someone who may not edit learns that first.
     if not can_edit(request.user, evaluation):
         raise PermissionDenied(_("You may not edit this evaluation."))
-    indicators, scores = _indicators_and_scores(evaluation)
+    indicators, scores = evaluation_indicators_and_scores(evaluation)
     form = EvaluationEntryForm(
         request.POST, indicators=indicators, scores=scores, version=evaluation.version
     )
@@ -253,7 +225,7 @@ def _save_entry(request: HttpRequest, evaluation: Evaluation, *, submit: bool) -
 
 def _typed_form(request: HttpRequest, evaluation: Evaluation):
     """The entry form holding what the user typed, at the evaluation's current version."""
-    indicators, scores = _indicators_and_scores(evaluation)
+    indicators, scores = evaluation_indicators_and_scores(evaluation)
     data = request.POST.copy()
     data["version"] = str(evaluation.version)
     form = EvaluationEntryForm(
@@ -310,7 +282,7 @@ def _render_evaluation(
 ) -> HttpResponse:
     user = request.user
     if indicators is None or scores is None:
-        indicators, scores = _indicators_and_scores(evaluation)
+        indicators, scores = evaluation_indicators_and_scores(evaluation)
     editable = can_edit(user, evaluation)
     if editable and form is None:
         form = EvaluationEntryForm(indicators=indicators, scores=scores, version=evaluation.version)
@@ -318,7 +290,9 @@ def _render_evaluation(
     may_return = offers_return(user, evaluation)
     # An Approver who entered or edited a submitted evaluation is told why they cannot approve.
     own_work = may_return and not may_approve and entered_or_edited(user, evaluation)
-    history, history_cut = _score_history(evaluation, indicators)
+    history, history_cut = evaluation_score_history(
+        evaluation, indicators, limit=SCORE_HISTORY_LIMIT
+    )
     return render(
         request,
         "evaluations/evaluation_detail.html",
@@ -336,77 +310,10 @@ def _render_evaluation(
             "score_history": history,
             "score_history_cut": history_cut,
             "score_history_limit": SCORE_HISTORY_LIMIT,
-            "status_changes": _status_changes(evaluation),
+            "status_changes": evaluation_status_changes(evaluation),
         },
         status=status,
     )
-
-
-def _indicators_and_scores(evaluation: Evaluation) -> tuple[list[Indicator], dict[int, Score]]:
-    indicators = list(evaluation.cycle.indicators.in_order())
-    scores = {score.indicator_id: score for score in evaluation.scores.select_related("entered_by")}
-    return indicators, scores
-
-
-def _score_history(
-    evaluation: Evaluation, indicators: list[Indicator]
-) -> tuple[list[ScoreHistoryLine], bool]:
-    """The latest changes of the evaluation's scores, newest first, in one query.
-
-    Also says whether older changes were left out.
-    """
-    by_id = {indicator.pk: indicator for indicator in indicators}
-    records = list(
-        Score.history.filter(evaluation_id=evaluation.pk)
-        .select_related("history_user")
-        .only("history_date", "history_type", "indicator", "value", "note", "history_user")
-        .order_by("-history_date", "-history_id")[: SCORE_HISTORY_LIMIT + 1]
-    )
-    lines = [
-        ScoreHistoryLine(
-            recorded_at=record.history_date,
-            indicator=by_id.get(record.indicator_id),
-            value=record.value,
-            note=record.note,
-            changed_by=record.history_user,
-            added=record.history_type == "+",
-        )
-        for record in records[:SCORE_HISTORY_LIMIT]
-    ]
-    return lines, len(records) > SCORE_HISTORY_LIMIT
-
-
-def _status_changes(evaluation: Evaluation) -> list[StatusChange]:
-    """The evaluation's opening and each later change of status, oldest first, in one query.
-
-    Saves of scores leave a history record too; those that did not change the status are
-    left out, since the score history tells them.
-    """
-    records = (
-        evaluation.history.order_by("history_date", "history_id")
-        .select_related("history_user")
-        .only("history_date", "history_type", "status", "return_reason", "history_user")
-    )
-    labels = dict(EvaluationStatus.choices)
-    changes: list[StatusChange] = []
-    previous_status: str | None = None
-    for record in records:
-        added = record.history_type == "+"
-        if added or record.status != previous_status:
-            changes.append(
-                StatusChange(
-                    recorded_at=record.history_date,
-                    status=record.status,
-                    status_label=labels.get(record.status, record.status),
-                    changed_by=record.history_user,
-                    reason=record.return_reason
-                    if record.status == EvaluationStatus.RETURNED
-                    else "",
-                    added=added,
-                )
-            )
-        previous_status = record.status
-    return changes
 
 
 def _name(user: AbstractBaseUser | None) -> str:

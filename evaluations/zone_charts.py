@@ -13,12 +13,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, IntegerField, OuterRef, Subquery
-from django.db.models.functions import Coalesce
 
 from evaluations.access import works_on_evaluations
-from evaluations.models import CycleStatus, Evaluation, Grade
+from evaluations.models import Evaluation, Grade
 from evaluations.rankings import DimensionShare, explain
+from evaluations.selectors import zone_evaluations
 from evaluations.services import missing_indicators
 from registry.models import Zone
 
@@ -83,21 +82,7 @@ def zone_results(zone: Zone, user: AbstractBaseUser | AnonymousUser) -> list[Cyc
     Everyone sees the published cycles; those who work on evaluations also see the cycles
     under way, whose ranks are provisional.
     """
-    ranked_in_cycle = (
-        Evaluation.objects.filter(cycle=OuterRef("cycle"), rank__isnull=False)
-        .order_by()
-        .values("cycle")
-        .annotate(count=Count("pk"))
-        .values("count")
-    )
-    evaluations = (
-        Evaluation.objects.filter(zone=zone)
-        .select_related("cycle")
-        .annotate(ranked_count=Coalesce(Subquery(ranked_in_cycle, output_field=IntegerField()), 0))
-        .order_by("cycle__year")
-    )
-    if not works_on_evaluations(user):
-        evaluations = evaluations.filter(cycle__status=CycleStatus.PUBLISHED)
+    evaluations = zone_evaluations(zone, published_only=not works_on_evaluations(user))
     return [CycleResult(e, e.ranked_count) for e in evaluations]
 
 

@@ -5,14 +5,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
-from registry import views as registry_views
+from zonetracker import views
 
 admin.site.site_header = _("zonetracker administration")
 admin.site.site_title = _("zonetracker")
 admin.site.index_title = _("Register, evaluations and accounts")
 
 urlpatterns = [
-    path("", registry_views.home, name="home"),
+    path("", views.home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from evaluations.models import CycleStatus, Evaluation, Indicator
+from evaluations.models import CycleStatus, Evaluation, EvaluationStatus, Indicator
 from tests.factories import PASSWORD
 
 # The score inline is read-only, but its management form is still posted.
@@ -57,44 +57,75 @@ def test_approvers_have_no_assign_action(client, bob, cycle, carol):
     assert not Evaluation.objects.filter(reviewer__isnull=False).exists()
 
 
-def test_a_stale_admin_save_is_refused_and_says_what_changed(admin_client_alice, cycle, carol):
+def test_an_admin_reassignment_leaves_the_reviewers_open_form_valid(
+    admin_client_alice, cycle, carol, erin
+):
     from decimal import Decimal
 
     from evaluations.services import ScoreInput, evaluation_save
 
     evaluation = cycle.evaluations.first()
-    url = reverse("admin:evaluations_evaluation_change", args=[evaluation.pk])
-    loaded_version = evaluation.version
     evaluation.reviewer = carol
     evaluation.save()
+    loaded_version = evaluation.version
+    url = reverse("admin:evaluations_evaluation_change", args=[evaluation.pk])
+    response = admin_client_alice.post(url, {"reviewer": erin.pk, "_save": "Save", **INLINE})
+    assert response.status_code == 302
+    evaluation.refresh_from_db()
+    assert (evaluation.reviewer, evaluation.version) == (erin, loaded_version)
+    # Assignment changes no score, so a form opened before it still saves.
     p1 = cycle.indicators.get(code="P1")
     evaluation_save(
         evaluation=evaluation,
-        by=carol,
+        by=erin,
         scores={p1.pk: ScoreInput(Decimal("6"))},
         version=loaded_version,
     )
-    response = admin_client_alice.post(
-        url, {"reviewer": "", "seen_version": loaded_version, "_save": "Save", **INLINE}
-    )
-    assert response.status_code == 200
-    assert "Someone else saved this evaluation" in response.content.decode()
-    assert "P1 is now 6" in response.content.decode()
-    evaluation.refresh_from_db()
-    assert evaluation.reviewer == carol
 
 
-def test_a_current_admin_save_goes_through_and_moves_the_version(admin_client_alice, cycle, carol):
+def test_an_admin_assignment_goes_through_the_service_and_is_not_an_edit(
+    admin_client_alice, alice, cycle, carol
+):
+    from zonetracker.permissions import entered_or_edited
+
     evaluation = cycle.evaluations.first()
     url = reverse("admin:evaluations_evaluation_change", args=[evaluation.pk])
-    response = admin_client_alice.post(
-        url,
-        {"reviewer": carol.pk, "seen_version": evaluation.version, "_save": "Save", **INLINE},
-    )
+    response = admin_client_alice.post(url, {"reviewer": carol.pk, "_save": "Save", **INLINE})
     assert response.status_code == 302
     evaluation.refresh_from_db()
-    assert (evaluation.reviewer, evaluation.version) == (carol, 2)
+    assert evaluation.reviewer == carol
     assert evaluation.history.first().history_user.username == "alice"
+    # Four eyes: assigning a reviewer does not make the Administrator an editor.
+    assert evaluation.last_edited_by is None
+    assert not entered_or_edited(alice, evaluation)
+
+
+def test_an_administrator_reassigns_a_submitted_evaluation_in_the_admin(
+    admin_client_alice, cycle, carol, erin
+):
+    evaluation = cycle.evaluations.first()
+    Evaluation.objects.filter(pk=evaluation.pk).update(
+        reviewer=carol, status=EvaluationStatus.SUBMITTED
+    )
+    url = reverse("admin:evaluations_evaluation_change", args=[evaluation.pk])
+    response = admin_client_alice.post(url, {"reviewer": erin.pk, "_save": "Save", **INLINE})
+    assert response.status_code == 302
+    evaluation.refresh_from_db()
+    assert (evaluation.reviewer, evaluation.status) == (erin, EvaluationStatus.SUBMITTED)
+
+
+def test_the_admin_refuses_to_reassign_an_evaluation_of_a_published_cycle(
+    admin_client_alice, cycle, carol
+):
+    evaluation = cycle.evaluations.first()
+    cycle.status = CycleStatus.PUBLISHED
+    cycle.save()
+    url = reverse("admin:evaluations_evaluation_change", args=[evaluation.pk])
+    response = admin_client_alice.post(url, {"reviewer": carol.pk, "_save": "Save", **INLINE})
+    assert response.status_code == 200
+    assert "Evaluations of a published cycle cannot be reassigned." in response.content.decode()
+    evaluation.refresh_from_db()
+    assert evaluation.reviewer is None
 
 
 def test_a_published_cycles_policy_and_weights_are_frozen(admin_client_alice, cycle):

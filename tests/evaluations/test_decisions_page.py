@@ -446,8 +446,7 @@ def crowded_cycle(framework, bob: User, request) -> Cycle:
         for n, zone in enumerate(zones)
     )
     Decision.objects.bulk_create(
-        Decision(cycle=cycle, zone=zone, recommendation=Recommendation.WARN, rule="grade 4")
-        for zone in zones
+        Decision(cycle=cycle, zone=zone, recommendation=Recommendation.WARN) for zone in zones
     )
     # A third of them decided already, so both lists are drawn.
     Decision.objects.filter(zone__in=zones[::3]).update(

@@ -9,6 +9,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db.models import F
 
 from evaluations.models import (
     Cycle,
@@ -290,6 +291,25 @@ def test_there_is_nothing_to_explain_when_a_score_was_cleared_after_ranking(smal
     assert explain(bravo) is None
 
 
+def test_a_rank_is_explained_against_the_bounds_it_was_ranked_with(small_policy_cycle):
+    from evaluations.rankings import explain
+
+    score_all(small_policy_cycle, {"Alpha": 10, "Bravo": 7, "Charlie": 3})
+    rankings_compute(cycle=small_policy_cycle)
+    in_cycle = small_policy_cycle.evaluations.select_related("cycle")
+    before = explain(in_cycle.get(zone__name_en="Bravo")).dimensions
+    # The frontier moves after ranking: Bravo's rank was computed against the old one.
+    Score.objects.filter(evaluation__zone__name_en="Alpha", indicator__code="R1").update(
+        value=F("value") * 2
+    )
+    assert explain(in_cycle.get(zone__name_en="Bravo")).dimensions == before
+    # Bravo's own figure changes: its stored total no longer adds up, so nothing is explained.
+    Score.objects.filter(evaluation__zone__name_en="Bravo", indicator__code="R1").update(
+        value=F("value") * 2
+    )
+    assert explain(in_cycle.get(zone__name_en="Bravo")) is None
+
+
 def test_an_exit_withdraws_the_zones_evaluation_from_a_later_open_cycle(small_policy_cycle, bob):
     score_all(small_policy_cycle, {"Alpha": 10, "Bravo": 7, "Charlie": 3})
     later = cycle_open(year=2022)
@@ -346,3 +366,26 @@ def test_computing_rankings_keeps_a_history_record_of_each_change(small_policy_c
     ]
     rankings_compute(cycle=small_policy_cycle, by=alice)
     assert records.count() == 3  # nothing changed, nothing recorded
+
+
+def test_cycles_ranked_before_their_bounds_were_kept_get_them_from_their_ranked_figures(
+    small_policy_cycle,
+):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("evaluations.migrations.0008_cycle_measure_bounds")
+    score_all(small_policy_cycle, {"Alpha": 10, "Bravo": 7, "Charlie": 3})
+    rankings_compute(cycle=small_policy_cycle)
+    kept = Cycle.objects.get(pk=small_policy_cycle.pk).measure_bounds
+    assert kept
+    Cycle.objects.filter(pk=small_policy_cycle.pk).update(measure_bounds={})
+
+    migration.store_bounds_of_ranked_cycles(apps, None)
+
+    def as_numbers(bounds: dict) -> dict:
+        return {key: [Decimal(b) for b in pair] for key, pair in bounds.items()}
+
+    stored = Cycle.objects.get(pk=small_policy_cycle.pk).measure_bounds
+    assert as_numbers(stored) == as_numbers(kept)

@@ -12,6 +12,7 @@ from evaluations.scoring import (
     IndicatorSpec,
     Policy,
     competition_ranks,
+    cycle_measure_bounds,
     grade_for,
     measure_bounds,
     measure_score,
@@ -218,3 +219,18 @@ def test_raising_one_score_never_lowers_that_zones_total(cycle, data):
     ]
     after = {r.key: r.total for r in score_entries(framework, raised, policy)}
     assert after[target.key] >= before[target.key]
+
+
+def test_the_cycles_measure_bounds_are_taken_over_the_complete_entries_on_their_scale():
+    trade = IndicatorSpec(key="trade", weight=Decimal(1), kind="measure", log_scale=True)
+    debt = IndicatorSpec(key="debt", weight=Decimal(1), kind="measure", higher_is_better=False)
+    entries = [
+        Entry("a", "A", {"trade": Decimal(10), "debt": Decimal(5)}),
+        Entry("b", "B", {"trade": Decimal(1000), "debt": Decimal(2)}),
+        # Incomplete: not ranked, so its figures bound nothing.
+        Entry("c", "C", {"trade": Decimal(100000), "debt": None}),
+    ]
+
+    bounds = cycle_measure_bounds([trade, debt], entries)
+
+    assert bounds == {"trade": (Decimal(1), Decimal(3)), "debt": (Decimal(5), Decimal(2))}

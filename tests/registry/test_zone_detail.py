@@ -263,6 +263,60 @@ def test_a_status_change_made_by_a_decision_says_who_decided_what_and_why(
     assert "Plan due by June." in entries[1]
 
 
+def test_a_decision_is_linked_to_the_status_change_it_made_whatever_the_change_reason_says(
+    dave: User, bob: User, charlie: Zone, published: Cycle
+) -> None:
+    decision = decision_record(
+        decision=Decision.objects.get(cycle=published, zone=charlie),
+        outcome=Outcome.RECTIFY,
+        rationale="Plan due by June.",
+        by=bob,
+    )
+    change = charlie.history.order_by("-history_id").first()
+    assert decision.status_change_id == change.history_id
+    assert change.status == "on_notice"
+    # The page follows the link, not the words of the history record.
+    charlie.history.filter(pk=change.pk).update(history_change_reason="corrected by hand")
+
+    entries = timeline_entries(html(login(dave).get(charlie.get_absolute_url())))
+
+    assert len(entries) == 2
+    assert "Status changed" in entries[1]
+    assert "Plan due by June." in entries[1]
+
+
+def test_existing_decisions_are_linked_to_their_status_change_by_the_old_change_reason(
+    bob: User, charlie: Zone, zones, published: Cycle
+) -> None:
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("evaluations.migrations.0006_decision_status_change")
+    decision = decision_record(
+        decision=Decision.objects.get(cycle=published, zone=charlie),
+        outcome=Outcome.RECTIFY,
+        rationale="Plan due by June.",
+        by=bob,
+    )
+    change = charlie.history.order_by("-history_id").first()
+    # As a decision recorded before the link existed left it: the link only in the words.
+    Decision.objects.filter(pk=decision.pk).update(status_change=None)
+    charlie.history.filter(pk=change.pk).update(
+        history_change_reason=f"decision {decision.pk}: rectify after the evaluation of 2021"
+    )
+    # A reason naming this decision on another zone's record is no link.
+    other = zones["Alpha"].history.order_by("-history_id").first()
+    zones["Alpha"].history.filter(pk=other.pk).update(
+        history_change_reason=f"decision {decision.pk}: warn after the evaluation of 2021"
+    )
+
+    migration.link_decisions_to_status_changes(apps, None)
+
+    decision.refresh_from_db()
+    assert decision.status_change_id == change.history_id
+
+
 def test_a_decision_that_left_the_status_as_it_was_has_its_own_line(
     dave: User, bob: User, charlie: Zone, published: Cycle
 ) -> None:
@@ -401,10 +455,10 @@ def queries_for_zone_page(user: User, zone: Zone) -> int:
 def test_with_one_cycle_the_zone_page_reads_a_fixed_number_of_queries(
     history: Zone, dave: User
 ) -> None:
-    # session, user, permissions (2), the zone, its history, its decisions, its evaluations with the
-    # number ranked in each cycle, and the explanation: indicators, the cycle's bounds, the
-    # zone's values, the grade 1 cut-off
-    assert queries_for_zone_page(dave, history) == 12
+    # session, user, permissions (2), the zone, its history, its decisions, its evaluations with
+    # the number ranked in each cycle, and the explanation against the bounds the cycle was
+    # ranked with
+    assert queries_for_zone_page(dave, history) == 11
 
 
 @pytest.mark.parametrize("history", [7], indirect=True)
@@ -417,7 +471,7 @@ def test_with_eight_cycles_the_zone_page_reads_as_many_queries_as_with_one(
     assert page.count("Decision after the evaluation of") == 7
     assert "Why rank 3 in 2021" in page
 
-    assert queries_for_zone_page(dave, history) == 12
+    assert queries_for_zone_page(dave, history) == 11
 
 
 @pytest.mark.parametrize("history", [0, 7], indirect=True)
@@ -426,4 +480,4 @@ def test_an_approver_with_a_provisional_cycle_reads_a_fixed_number_of_queries(
 ) -> None:
     # As a Viewer, and checking the provisional rank's scores are complete: the evaluation's
     # values and the cycle's indicators.
-    assert queries_for_zone_page(bob, history) == 14
+    assert queries_for_zone_page(bob, history) == 13
