@@ -24,6 +24,7 @@ def zone_page_section(
     timeline = cast(list[StatusChange], context["timeline"])
     results = zone_results(zone, request.user)
     return {
+        "template": "evaluations/includes/zone_results.html",
         "timeline": timeline_with_decisions(timeline, zone_decisions(zone)),
         "results": results,
         "rank_chart": rank_chart(results),

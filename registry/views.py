@@ -69,8 +69,13 @@ def zone_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """
     zone = get_object_or_404(Zone.objects.with_related(), slug=slug)
     context: dict[str, object] = {"zone": zone, "timeline": zone_status_changes(zone)}
+    section_templates: list[str] = []
     for section in zone_sections():
-        context.update(section(request, zone, context))
+        contribution = dict(section(request, zone, context))
+        if template := contribution.pop("template", None):
+            section_templates.append(template)
+        context.update(contribution)
+    context["section_templates"] = section_templates
     context["exit_change"] = exit_change(zone, context["timeline"])
     return render(request, "registry/zone_detail.html", context)
 

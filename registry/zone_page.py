@@ -3,7 +3,8 @@
 An app registers a contributor in its ``AppConfig.ready``. The zone page calls each with the
 request, the zone and the page's context so far (the zone and its status timeline), and adds
 what it returns to the context; a contributor may return a ``timeline`` of its own, with its
-events woven into the register's status changes.
+events woven into the register's status changes, and a ``template`` that the page includes
+after the zone's facts, with the whole context.
 """
 
 from __future__ import annotations
