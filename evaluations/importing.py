@@ -10,26 +10,16 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import pgettext_lazy
 
 from evaluations.models import Cycle, CycleStatus, Evaluation, EvaluationStatus, Indicator
 from evaluations.services import ScoreInput, scores_write
-from zonetracker.tables import Column, ImportSummary, RowProblems, Table, TableFormat
+from zonetracker.tables import ImportSummary, RowProblems, Table, TableFormat
 
-SCORE_FORMAT = TableFormat(
-    columns=(
-        Column("zone", "试验区", required=True),
-        Column("indicator", "指标", required=True),
-        Column("value", "数值", required=True),
-        Column("note", "备注", required=False),
-    ),
-    no_rows=gettext_lazy("The file has a header row but no rows of scores."),
-    too_many_rows=gettext_lazy(
-        "The file has more than %(max)s rows of scores; split it into smaller files."
-    ),
-    ignored_columns=gettext_lazy(
-        "These columns are not part of the score format and were ignored: %(columns)s."
-    ),
+SCORE_FORMAT = TableFormat.declare(
+    "zone 试验区, indicator 指标, value 数值, note? 备注",
+    rows=pgettext_lazy("rows of a table file", "scores"),
+    name=pgettext_lazy("kind of table file", "score"),
 )
 
 _OPEN_FOR_ENTRY = {EvaluationStatus.DRAFT, EvaluationStatus.RETURNED}
