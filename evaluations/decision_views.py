@@ -38,7 +38,7 @@ class GradeInCycle:
 
     @property
     def label(self) -> str:
-        return str(Grade(self.grade).label) if self.grade else ""
+        return Grade.label_of(self.grade)
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import pgettext_lazy
 
 from evaluations.models import Indicator
-from zonetracker.tables import Column, RowProblems, Table, TableFileError, TableFormat, read_table
+from zonetracker.tables import RowProblems, Table, TableFileError, TableFormat, read_table
 
 DEFAULT_FRAMEWORK = Path(settings.BASE_DIR) / "fixtures" / "framework.csv"
 
@@ -25,31 +25,12 @@ _TEXT_OPTIONAL = ["help_zh", "help_en"]
 _DECIMALS = ["weight", "max_points", "min_value", "max_value"]
 _FLAGS = ["higher_is_better", "log_scale"]
 
-FRAMEWORK_FORMAT = TableFormat(
-    columns=(
-        Column("code", "代码", required=True),
-        Column("dimension", "维度", required=True),
-        Column("kind", "类型", required=True),
-        Column("name_zh", "中文名称", required=True),
-        Column("name_en", "英文名称", required=True),
-        Column("weight", "权重", required=True),
-        Column("max_points", "满分", required=False),
-        Column("unit_zh", "单位", required=False),
-        Column("unit_en", "英文单位", required=False),
-        Column("min_value", "最小值", required=False),
-        Column("max_value", "最大值", required=False),
-        Column("higher_is_better", "越高越好", required=False),
-        Column("log_scale", "对数", required=False),
-        Column("help_zh", "说明", required=False),
-        Column("help_en", "英文说明", required=False),
-    ),
-    no_rows=gettext_lazy("The file has a header row but no rows of indicators."),
-    too_many_rows=gettext_lazy(
-        "The file has more than %(max)s rows of indicators; split it into smaller files."
-    ),
-    ignored_columns=gettext_lazy(
-        "These columns are not part of the framework format and were ignored: %(columns)s."
-    ),
+FRAMEWORK_FORMAT = TableFormat.declare(
+    "code 代码, dimension 维度, kind 类型, name_zh 中文名称, name_en 英文名称, weight 权重, "
+    "max_points? 满分, unit_zh? 单位, unit_en? 英文单位, min_value? 最小值, max_value? 最大值, "
+    "higher_is_better? 越高越好, log_scale? 对数, help_zh? 说明, help_en? 英文说明",
+    rows=pgettext_lazy("rows of a table file", "indicators"),
+    name=pgettext_lazy("kind of table file", "framework"),
 )
 
 

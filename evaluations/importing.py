@@ -5,31 +5,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import partial
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import pgettext_lazy
 
 from evaluations.models import Cycle, CycleStatus, Evaluation, EvaluationStatus, Indicator
 from evaluations.services import ScoreInput, scores_write
-from zonetracker.tables import Column, ImportSummary, RowProblems, Table, TableFormat
+from zonetracker.tables import ImportSummary, RowProblems, Table, TableFormat
 
-SCORE_FORMAT = TableFormat(
-    columns=(
-        Column("zone", "试验区", required=True),
-        Column("indicator", "指标", required=True),
-        Column("value", "数值", required=True),
-        Column("note", "备注", required=False),
-    ),
-    no_rows=gettext_lazy("The file has a header row but no rows of scores."),
-    too_many_rows=gettext_lazy(
-        "The file has more than %(max)s rows of scores; split it into smaller files."
-    ),
-    ignored_columns=gettext_lazy(
-        "These columns are not part of the score format and were ignored: %(columns)s."
-    ),
+SCORE_FORMAT = TableFormat.declare(
+    "zone 试验区, indicator 指标, value 数值, note? 备注",
+    rows=pgettext_lazy("rows of a table file", "scores"),
+    name=pgettext_lazy("kind of table file", "score"),
 )
 
 _OPEN_FOR_ENTRY = {EvaluationStatus.DRAFT, EvaluationStatus.RETURNED}
@@ -70,26 +61,24 @@ def scores_check(
     (evaluation id, indicator id), so that unchanged rows are told apart.
     """
     check = ScoreCheck(problems=RowProblems(table, SCORE_FORMAT.column_names))
-    problem = check.problems.add
     has_notes = "note" in table.headers
     seen: dict[tuple[int, int], int] = {}
     for number, cells in table.numbered_rows():
+        problem = partial(check.problems.add, number)
         zone_text = str(cells["zone"]).strip()
         code = str(cells["indicator"]).strip()
         evaluation = evaluations.get(zone_text) or evaluations.get(zone_text.casefold())
         indicator = indicators.get(code.casefold())
         if not zone_text:
-            problem(number, "zone", _("the zone is missing."))
+            problem("zone", _("the zone is missing."))
         elif evaluation is None:
             problem(
-                number,
                 "zone",
                 _("no zone called “%(zone)s” is evaluated in %(year)s.")
                 % {"zone": zone_text, "year": year},
             )
         elif evaluation.status not in _OPEN_FOR_ENTRY:
             problem(
-                number,
                 "zone",
                 _("the evaluation of %(zone)s is %(status)s and can no longer change.")
                 % {"zone": evaluation.zone.name_en, "status": evaluation.get_status_display()},
@@ -97,7 +86,6 @@ def scores_check(
             evaluation = None
         if indicator is None:
             problem(
-                number,
                 "indicator",
                 _("no indicator has the code “%(code)s” in %(year)s.")
                 % {"code": code, "year": year},
@@ -105,24 +93,23 @@ def scores_check(
         raw_value = cells["value"]
         value = None
         if str(raw_value).strip() == "":
-            problem(number, "value", _("the value is missing."))
+            problem("value", _("the value is missing."))
         else:
             try:
                 value = _parse_value(raw_value)
             except ValueError:
-                problem(number, "value", _("“%(value)s” is not a number.") % {"value": raw_value})
+                problem("value", _("“%(value)s” is not a number.") % {"value": raw_value})
         if value is not None and indicator is not None:
             try:
                 indicator.validate_value(value)
             except ValidationError as error:
-                problem(number, "value", " ".join(error.messages))
+                problem("value", " ".join(error.messages))
                 value = None
         if evaluation is None or indicator is None or value is None:
             continue
         key = (evaluation.pk, indicator.pk)
         if key in seen:
             problem(
-                number,
                 "indicator",
                 _("%(zone)s already has a value for %(code)s in row %(row)s.")
                 % {"zone": evaluation.zone.name_en, "code": indicator.code, "row": seen[key]},

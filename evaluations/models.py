@@ -34,6 +34,11 @@ class Grade(models.IntegerChoices):
     INITIAL = 3, _("initial results")
     STARTING = 4, _("still at the starting stage")
 
+    @classmethod
+    def label_of(cls, grade: int | None) -> str:
+        """The grade's name; empty where there is no grade (an evaluation not ranked)."""
+        return str(cls(grade).label) if grade else ""
+
 
 class CycleQuerySet(models.QuerySet):
     def published(self) -> CycleQuerySet:

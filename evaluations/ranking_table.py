@@ -88,8 +88,7 @@ class RankingLine:
 
     @property
     def grade_label(self) -> str:
-        grade = self.row.evaluation.grade
-        return str(Grade(grade).label) if grade else ""
+        return Grade.label_of(self.row.evaluation.grade)
 
     @property
     def recommendation_label(self) -> str:

@@ -108,14 +108,10 @@ def evaluation_status_changes(evaluation: Evaluation) -> list[StatusChange]:
     Saves of scores leave a history record too; those that did not change the status are
     left out, since the score history tells them. A return carries its reason.
     """
-    records = (
-        evaluation.history.order_by("history_date", "history_id")
-        .select_related("history_user")
-        .only("history_date", "history_type", "status", "return_reason", "history_user")
-    )
     return status_changes(
-        records,
+        evaluation.history,
         dict(EvaluationStatus.choices),
+        reads=["return_reason"],
         reason=lambda record: (
             record.return_reason if record.status == EvaluationStatus.RETURNED else ""
         ),

@@ -189,12 +189,19 @@ def can_edit(user: AbstractBaseUser, evaluation: Evaluation) -> bool:
     )
 
 
+def _awaits_approval(evaluation: Evaluation) -> bool:
+    """Submitted, in a cycle not yet published: an approver may approve it or send it back."""
+    return evaluation.status == EvaluationStatus.SUBMITTED and evaluation.cycle.status in {
+        CycleStatus.OPEN,
+        CycleStatus.IN_REVIEW,
+    }
+
+
 def can_approve(user: AbstractBaseUser, evaluation: Evaluation) -> bool:
     """An Approver who neither entered nor last edited it may approve a submitted evaluation."""
     return (
         user.is_authenticated
-        and evaluation.status == EvaluationStatus.SUBMITTED
-        and evaluation.cycle.status in {CycleStatus.OPEN, CycleStatus.IN_REVIEW}
+        and _awaits_approval(evaluation)
         and user.has_perm("evaluations.approve_evaluation", evaluation)
         # Django lets a superuser pass every has_perm; four eyes binds them as well.
         and not (user.is_superuser and entered_or_edited(user, evaluation))
@@ -205,8 +212,7 @@ def can_return(user: AbstractBaseUser, evaluation: Evaluation) -> bool:
     """Any Approver may send a submitted evaluation back while the cycle is not published."""
     return (
         user.is_authenticated
-        and evaluation.status == EvaluationStatus.SUBMITTED
-        and evaluation.cycle.status in {CycleStatus.OPEN, CycleStatus.IN_REVIEW}
+        and _awaits_approval(evaluation)
         and user.has_perm("evaluations.return_evaluation", evaluation)
     )
 

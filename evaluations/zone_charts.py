@@ -55,7 +55,7 @@ class CycleResult:
 
     @property
     def grade_label(self) -> str:
-        return str(Grade(self.grade).label) if self.grade else ""
+        return Grade.label_of(self.grade)
 
     @property
     def next_grade(self) -> int | None:
@@ -64,7 +64,7 @@ class CycleResult:
 
     @property
     def next_grade_label(self) -> str:
-        return str(Grade(self.next_grade).label) if self.next_grade else ""
+        return Grade.label_of(self.next_grade)
 
     @property
     def is_provisional(self) -> bool:

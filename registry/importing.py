@@ -35,13 +35,12 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import pgettext_lazy
 from import_export.tmp_storages import BaseStorage
 
 from registry.models import Batch, PendingImport, Province, Zone, ZoneKind
 from zonetracker.bulk import history_copy, rows_update
 from zonetracker.tables import (
-    Column,
     ImportSummary,
     RowProblems,
     Table,
@@ -50,40 +49,19 @@ from zonetracker.tables import (
     read_table,
 )
 
-BATCH_FORMAT = TableFormat(
-    columns=(
-        Column("batch", "批次", required=True),
-        Column("approved_on", "批准日期", required=True, keeps_dates=True),
-        Column("document_no", "文号", required=False),
-        Column("name_zh", "中文名称", required=True),
-        Column("name_en", "英文名称", required=True),
-        Column("province", "省份", required=True),
-        Column("kind", "类型", required=False),
-    ),
-    no_rows=gettext_lazy("The file has a header row but no rows of zones."),
-    too_many_rows=gettext_lazy(
-        "The file has more than %(max)s rows of zones; split it into smaller files."
-    ),
-    ignored_columns=gettext_lazy(
-        "These columns are not part of the batch format and were ignored: %(columns)s."
-    ),
+BATCH_FORMAT = TableFormat.declare(
+    "batch 批次, approved_on 批准日期, document_no? 文号, name_zh 中文名称, name_en 英文名称, "
+    "province 省份, kind? 类型",
+    keeps_dates=("approved_on",),
+    rows=pgettext_lazy("rows of a table file", "zones"),
+    name=pgettext_lazy("kind of table file", "batch"),
 )
 COLUMN_NAMES: tuple[str, ...] = BATCH_FORMAT.column_names
 
-PROVINCE_FORMAT = TableFormat(
-    columns=(
-        Column("code", "代码", required=True),
-        Column("name_zh", "中文名称", required=True),
-        Column("name_en", "英文名称", required=True),
-        Column("region", "地区", required=True),
-    ),
-    no_rows=gettext_lazy("The file has a header row but no rows of provinces."),
-    too_many_rows=gettext_lazy(
-        "The file has more than %(max)s rows of provinces; split it into smaller files."
-    ),
-    ignored_columns=gettext_lazy(
-        "These columns are not part of the province format and were ignored: %(columns)s."
-    ),
+PROVINCE_FORMAT = TableFormat.declare(
+    "code 代码, name_zh 中文名称, name_en 英文名称, region 地区",
+    rows=pgettext_lazy("rows of a table file", "provinces"),
+    name=pgettext_lazy("kind of table file", "province"),
 )
 
 # An uploaded file waiting for confirmation longer than this is abandoned.

@@ -5,15 +5,12 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import models
 
 from registry.models import Batch, Zone, ZoneStatus
-
-if TYPE_CHECKING:
-    # simple-history builds this model at run time; the name is for the type hints alone.
-    from registry.models import HistoricalZone
 
 
 @dataclass(frozen=True)
@@ -62,14 +59,10 @@ def zone_status_changes(zone: Zone) -> list[StatusChange]:
     Read from the zone's history in one query; records that changed other fields (a corrected
     name, say) are left out, since the timeline tells the story of the status alone.
     """
-    records: Iterable[HistoricalZone] = (
-        zone.history.order_by("history_date", "history_id")
-        .select_related("history_user")
-        .only("history_date", "history_type", "status", "status_changed_on", "history_user")
-    )
     return status_changes(
-        records,
+        zone.history,
         dict(ZoneStatus.choices),
+        reads=["status_changed_on"],
         # The effective date is shown only where a record set it: a date carried over from an
         # earlier change would wrongly date this one.
         effective_on=lambda record, previous: (
@@ -81,15 +74,23 @@ def zone_status_changes(zone: Zone) -> list[StatusChange]:
 
 
 def status_changes(
-    records: Iterable[Any],
+    history: models.Manager,
     labels: Mapping[str, str],
     *,
+    reads: Iterable[str] = (),
     effective_on: Callable[[Any, Any | None], datetime.date | None] | None = None,
     reason: Callable[[Any], str] | None = None,
 ) -> list[StatusChange]:
-    """The lines of a history (records oldest first) that created the object or changed its
-    status; ``effective_on(record, previous)`` and ``reason(record)`` fill those columns.
+    """The records of ``history`` that created the object or changed its status, oldest first.
+
+    Read in one query with who made each change; ``reads`` names the further fields that
+    ``effective_on(record, previous)`` and ``reason(record)`` need to fill those columns.
     """
+    records = (
+        history.order_by("history_date", "history_id")
+        .select_related("history_user")
+        .only("history_date", "history_type", "status", "history_user", *reads)
+    )
     changes: list[StatusChange] = []
     previous = None
     for record in records:

@@ -52,12 +52,49 @@ def _header_key(text: str) -> str:
 
 @dataclass(frozen=True)
 class TableFormat:
-    """The columns of one kind of file, and how its messages name its rows."""
+    """The columns of one kind of file, and how its messages name its rows and the format."""
 
     columns: tuple[Column, ...]
-    no_rows: str | Promise
-    too_many_rows: str | Promise  # with %(max)s
-    ignored_columns: str | Promise  # with %(columns)s
+    rows: str | Promise  # what a row is, plural: "zones"
+    name: str | Promise  # the format: "batch" in "not part of the batch format"
+
+    @classmethod
+    def declare(
+        cls,
+        columns: str,
+        *,
+        rows: str | Promise,
+        name: str | Promise,
+        keeps_dates: Iterable[str] = (),
+    ) -> TableFormat:
+        """A format from its columns in file order, written ``"name 中文表头, note? 备注"``.
+
+        Each column is its name and its Chinese header; a ``?`` after the name marks a column
+        the file may leave out. The columns named in ``keeps_dates`` leave a spreadsheet's date
+        cells typed.
+        """
+        declared = []
+        for spec in columns.split(","):
+            column, name_zh = spec.split()
+            optional = column.endswith("?")
+            column = column.removesuffix("?")
+            declared.append(
+                Column(column, name_zh, required=not optional, keeps_dates=column in keeps_dates)
+            )
+        return cls(columns=tuple(declared), rows=rows, name=name)
+
+    def no_rows_message(self) -> str:
+        return _("The file has a header row but no rows of %(rows)s.") % {"rows": self.rows}
+
+    def too_many_rows_message(self, max_rows: int) -> str:
+        return _(
+            "The file has more than %(max)s rows of %(rows)s; split it into smaller files."
+        ) % {"max": max_rows, "rows": self.rows}
+
+    def ignored_columns_message(self, ignored: Iterable[str]) -> str:
+        return _(
+            "These columns are not part of the %(format)s format and were ignored: %(columns)s."
+        ) % {"format": self.name, "columns": ", ".join(f"“{text}”" for text in ignored)}
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -331,7 +368,7 @@ def table_from_rows(
             problems.append(_ragged_message(number, len(cells), len(header), cells, strict_width))
             continue
         if len(dataset.row_numbers) >= max_rows:
-            raise TableFileError(str(table.too_many_rows) % {"max": max_rows})
+            raise TableFileError(table.too_many_rows_message(max_rows))
         padded = [*cells, *[None] * (len(header) - len(cells))]
         dataset.append(
             [normalise_cell(padded[position], keep_dates=keep) for position, keep in layout]
@@ -343,7 +380,7 @@ def table_from_rows(
     if problems:
         raise TableFileError(cap_problems(problems))
     if not dataset.row_numbers:
-        raise TableFileError(str(table.no_rows))
+        raise TableFileError(table.no_rows_message())
     return dataset
 
 
@@ -399,9 +436,7 @@ def _read_header(
     if len(header) == 1 and (";" in header[0] or "\t" in header[0]):
         problems.append(_("Columns must be separated by commas, not semicolons or tabs."))
     if ignored:
-        dataset.notices.append(
-            str(table.ignored_columns) % {"columns": ", ".join(f"“{text}”" for text in ignored)}
-        )
+        dataset.notices.append(table.ignored_columns_message(ignored))
     return positions
 
 

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from evaluations.models import Grade
 from evaluations.scoring import (
     Entry,
     IndicatorSpec,
@@ -234,3 +235,9 @@ def test_the_cycles_measure_bounds_are_taken_over_the_complete_entries_on_their_
     bounds = cycle_measure_bounds([trade, debt], entries)
 
     assert bounds == {"trade": (Decimal(1), Decimal(3)), "debt": (Decimal(5), Decimal(2))}
+
+
+def test_a_grade_is_named_and_no_grade_has_no_name():
+    assert Grade.label_of(1) == "notable results"
+    assert Grade.label_of(4) == "still at the starting stage"
+    assert Grade.label_of(None) == ""

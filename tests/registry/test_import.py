@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_settings
+from django.utils import translation
 
 from registry.importing import (
     BATCH_FORMAT,
@@ -542,6 +543,30 @@ def test_it_rejects_an_empty_file(raw: bytes):
 def test_it_rejects_a_file_with_only_a_header():
     assert assert_refused(csv_file([])) == ["The file has a header row but no rows of zones."]
     assert assert_refused(xlsx_file([])) == ["The file has a header row but no rows of zones."]
+
+
+@override_settings(IMPORT_MAX_ROWS=2)
+def test_the_file_messages_name_the_rows_and_the_format_in_chinese():
+    rows = [zone_row(f"测试{n}市", f"Test {n}") for n in range(3)]
+
+    with translation.override("zh-hans"):
+        assert assert_refused(csv_file([])) == ["文件只有表头，没有试验区数据行。"]
+        assert_refused(csv_file(rows), "文件的试验区数据超过2行，请拆分为多个较小的文件。")
+        summary = zones_import(raw=csv_file([[*rows[0], "yes"]], header=[*HEADER, "confirmed"]))
+
+    assert summary.notices[0] == "以下列不属于批次文件格式，已忽略：“confirmed”。"
+
+
+def test_the_batch_format_marks_the_optional_columns_and_the_date_column():
+    columns = {column.name: column for column in BATCH_FORMAT.columns}
+
+    assert list(BATCH_FORMAT.column_names) == HEADER
+    assert [column.name_zh for column in BATCH_FORMAT.columns] == HEADER_ZH
+    assert [name for name, column in columns.items() if not column.required] == [
+        "document_no",
+        "kind",
+    ]
+    assert BATCH_FORMAT.keeps_dates("approved_on") and not BATCH_FORMAT.keeps_dates("batch")
 
 
 PNG = (

@@ -1,11 +1,10 @@
 """Recompute the totals, ranks and grades of a cycle that is not published."""
 
-from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 
-from evaluations.management.commands._cycle import cycle_of
+from evaluations.management.commands._cycle import act_on_cycle
 from evaluations.services import rankings_compute
-from zonetracker.commands import acting_user, add_user_option
+from zonetracker.commands import add_user_option
 
 
 class Command(BaseCommand):
@@ -16,12 +15,7 @@ class Command(BaseCommand):
         add_user_option(parser)
 
     def handle(self, *args, **options) -> None:
-        user = acting_user(options["user"], "evaluations.publish_cycle")
-        cycle = cycle_of(options["year"])
-        try:
-            results = rankings_compute(cycle=cycle, by=user)
-        except ValidationError as error:
-            raise CommandError(" ".join(error.messages)) from None
+        cycle, results = act_on_cycle(options, "evaluations.publish_cycle", rankings_compute)
         ranked = sum(1 for r in results if r.ranked)
         self.stdout.write(
             f"Rankings of {cycle.year}: {ranked} ranked, {len(results) - ranked} not ranked "

@@ -2,12 +2,11 @@
 
 from collections import Counter
 
-from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 
-from evaluations.management.commands._cycle import cycle_of
+from evaluations.management.commands._cycle import act_on_cycle
 from evaluations.services import cycle_publish
-from zonetracker.commands import acting_user, add_user_option
+from zonetracker.commands import add_user_option
 
 
 class Command(BaseCommand):
@@ -22,12 +21,7 @@ class Command(BaseCommand):
         add_user_option(parser)
 
     def handle(self, *args, **options) -> None:
-        user = acting_user(options["user"], "evaluations.publish_cycle")
-        cycle = cycle_of(options["year"])
-        try:
-            decisions = cycle_publish(cycle=cycle, by=user)
-        except ValidationError as error:
-            raise CommandError(" ".join(error.messages)) from None
+        cycle, decisions = act_on_cycle(options, "evaluations.publish_cycle", cycle_publish)
         counts = Counter(d.recommendation for d in decisions)
         self.stdout.write(
             f"Published the cycle of {cycle.year}. Recommendations: {counts['warn']} warn, "
