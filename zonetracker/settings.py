@@ -118,6 +118,8 @@ INSTALLED_APPS = [
     "csp",
     "registry",
     "evaluations",
+    # The project's own: the accounts admin (who may grant what).
+    "zonetracker",
 ]
 
 MIDDLEWARE = [
