@@ -3,6 +3,7 @@
 import io
 import shutil
 import sqlite3
+import stat
 import subprocess
 
 import psycopg
@@ -79,3 +80,25 @@ def test_a_backup_never_overwrites_a_file(tmp_path):
     with pytest.raises(CommandError, match="exists already"):
         call_command("backup", "--output", str(existing))
     assert existing.read_text() == "keep me"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_backup_is_readable_by_its_owner_alone_in_a_private_folder(tmp_path, settings):
+    settings.BASE_DIR = tmp_path
+    # A folder left world-readable by an earlier version is made private again.
+    (tmp_path / "backups").mkdir(mode=0o755)
+    (tmp_path / "backups").chmod(0o755)
+    call_command("backup", stdout=io.StringIO())
+
+    [backup] = (tmp_path / "backups").iterdir()
+    assert stat.S_IMODE(backup.stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "backups").stat().st_mode) == 0o700
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_backup_to_a_named_file_is_readable_by_its_owner_alone(tmp_path):
+    backup = tmp_path / "new-folder" / "copy.backup"
+    call_command("backup", "--output", str(backup), stdout=io.StringIO())
+
+    assert stat.S_IMODE(backup.stat().st_mode) == 0o600
+    assert stat.S_IMODE(backup.parent.stat().st_mode) == 0o700

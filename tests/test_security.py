@@ -92,3 +92,30 @@ def test_passwords_are_checked_by_djangos_validators():
     for weak in ["password", "12345678", "short"]:
         with pytest.raises(ValidationError):
             validate_password(weak)
+
+
+def test_tries_during_the_lock_do_not_extend_it(client, alice, axes_on):
+    for _ in range(5):
+        log_in(client, "alice", "wrong")
+    locked_at = AccessAttempt.objects.get().attempt_time
+    for _ in range(3):
+        assert log_in(client, "alice", "wrong").status_code == 429
+    assert log_in(client, "alice", PASSWORD).status_code == 429
+    assert AccessAttempt.objects.get().attempt_time == locked_at
+
+    AccessAttempt.objects.update(attempt_time=locked_at - timedelta(minutes=15, seconds=1))
+    assert log_in(client, "alice", PASSWORD).status_code == 302
+
+
+def test_the_lock_page_says_when_the_lock_ends(client, alice, axes_on, settings):
+    settings.AXES_COOLOFF_TIME = timedelta(minutes=30)
+    for _ in range(5):
+        log_in(client, "alice", "wrong")
+    locked_at = AccessAttempt.objects.get().attempt_time
+
+    page = log_in(client, "alice", "wrong").content.decode()
+
+    unlocks_at = timezone.localtime(locked_at + timedelta(minutes=30)).strftime("%H:%M")
+    assert f"You may try again from {unlocks_at}" in page
+    assert "30 minutes" in page
+    assert "quarter of an hour" not in page

@@ -27,7 +27,7 @@ import rules
 from django.contrib.auth import get_user_model
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group, Permission
     from django.db.models import QuerySet
 
     User = AbstractBaseUser | AnonymousUser
@@ -206,6 +206,62 @@ _object_rule("evaluations.approve_evaluation", approves_evaluation)
 _object_rule("evaluations.decide", decides)
 rules.add_perm("evaluations.return_evaluation", returns_evaluation)
 rules.add_perm("evaluations.follow_decisions", follows_decisions)
+
+
+# --- accounts --------------------------------------------------------------------------
+
+# Holding any of these makes an account a manager of accounts; only a superuser manages one.
+ACCOUNT_MANAGEMENT = frozenset(
+    f"auth.{action}_{model}"
+    for action in ("add", "change", "delete")
+    for model in ("user", "group", "permission")
+)
+
+
+def grantable_permissions(by: AbstractBaseUser) -> QuerySet[Permission]:
+    """The permissions ``by`` may give to a group or user: those they hold, short of managing
+    accounts (every permission for a superuser)."""
+    from django.contrib.auth.models import Permission
+
+    permissions = Permission.objects.select_related("content_type")
+    if by.is_superuser:
+        return permissions
+    held = by.get_all_permissions() - ACCOUNT_MANAGEMENT
+    return permissions.filter(pk__in=[p.pk for p in permissions if _permission_name(p) in held])
+
+
+def _permission_name(permission: Permission) -> str:
+    return f"{permission.content_type.app_label}.{permission.codename}"
+
+
+def grantable_groups(by: AbstractBaseUser) -> QuerySet[Group]:
+    """The roles ``by`` may give: for a superuser every group; for anyone else the roles
+    below theirs, that is the groups that do not manage accounts."""
+    from django.contrib.auth.models import Group
+
+    if by.is_superuser:
+        return Group.objects.all()
+    return Group.objects.exclude(pk__in=_account_managing_groups())
+
+
+def _account_managing_groups() -> QuerySet[Group]:
+    from django.contrib.auth.models import Group, Permission
+
+    managing = Permission.objects.filter(
+        content_type__app_label="auth",
+        codename__in=[name.split(".")[1] for name in ACCOUNT_MANAGEMENT],
+    )
+    return Group.objects.filter(permissions__in=managing).values("pk")
+
+
+def may_manage_account(by: AbstractBaseUser, account: AbstractBaseUser) -> bool:
+    """A superuser manages every account; anyone else only the accounts below their level:
+    not a superuser, not themselves, not one that manages accounts."""
+    if by.is_superuser:
+        return True
+    if account.is_superuser or account.pk == by.pk:
+        return False
+    return not (account.get_all_permissions() & ACCOUNT_MANAGEMENT)
 
 
 # --- people ------------------------------------------------------------------------------

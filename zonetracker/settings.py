@@ -119,6 +119,8 @@ INSTALLED_APPS = [
     "csp",
     "registry",
     "evaluations",
+    # The project's own: the accounts admin (who may grant what).
+    "zonetracker",
 ]
 
 MIDDLEWARE = [
@@ -244,7 +246,9 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("ZONETRACKER_LOGIN_COOLOFF_MINUTES
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# A try during the lock does not restart the cool-off: the lock ends when the page says.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "zonetracker.lockout.locked_out"
 _PROXY_COUNT = env_int("ZONETRACKER_PROXY_COUNT", 0)
 if _PROXY_COUNT:
     AXES_IPWARE_PROXY_COUNT = _PROXY_COUNT

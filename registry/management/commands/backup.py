@@ -35,13 +35,31 @@ class Command(BaseCommand):
         output = options["output"] or Path(settings.BASE_DIR) / "backups" / (
             f"zonetracker-{stamp}.{suffix}"
         )
-        output.parent.mkdir(parents=True, exist_ok=True)
-        if output.exists():
-            raise CommandError(f"{output} exists already; choose another file.")
-        if vendor == "sqlite":
-            self._sqlite(output)
-        else:
-            self._postgresql(output)
+        # A backup holds password hashes and sessions: only the owner may read it, and only
+        # the owner may list the folder of backups that zonetracker keeps.
+        if options["output"] is None:
+            output.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            output.parent.chmod(0o700)
+        elif not output.parent.exists():
+            output.parent.mkdir(mode=0o700, parents=True)
+        try:
+            # Created here, empty and private, before anything is written into it (O_EXCL: an
+            # existing file is never overwritten, even by a backup started at the same time).
+            os.close(os.open(output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            raise CommandError(f"{output} exists already; choose another file.") from None
+        previous_umask = os.umask(0o077)
+        try:
+            if vendor == "sqlite":
+                self._sqlite(output)
+            else:
+                self._postgresql(output)
+        except BaseException:
+            output.unlink(missing_ok=True)
+            raise
+        finally:
+            os.umask(previous_umask)
+        output.chmod(0o600)
         self.stdout.write(f"Backup written to {output} ({output.stat().st_size} bytes).")
 
     def _sqlite(self, output: Path) -> None:
@@ -70,5 +88,4 @@ class Command(BaseCommand):
         command.append(database["NAME"])
         result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
         if result.returncode != 0:
-            output.unlink(missing_ok=True)
             raise CommandError(f"pg_dump failed: {result.stderr.strip()}")
