@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 
+from evaluations.forms import ValueField
 from evaluations.models import Cycle, CycleStatus, Evaluation, Indicator, Score
 from evaluations.services import cycle_open, cycle_publish, evaluation_assign
 from zonetracker import permissions
@@ -191,6 +192,12 @@ class IndicatorAdmin(ReadOnlyHistoryAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Indicator | None = None):
         return ["cycle"] if obj is not None else []
+
+    def formfield_for_dbfield(self, db_field, request: HttpRequest, **kwargs):
+        # A bound is a value a score may take: read and refused as the entry form does.
+        if db_field.name in {"min_value", "max_value"}:
+            kwargs["form_class"] = ValueField
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
 class ScoreInline(admin.TabularInline):

@@ -12,20 +12,49 @@ from django.utils.translation import gettext_lazy as _
 
 from evaluations.models import Decision, Dimension, Indicator, Outcome, Recommendation, Score
 from evaluations.services import ScoreInput
+from evaluations.values import (
+    VALUE_DECIMAL_PLACES,
+    VALUE_QUANTUM,
+    validate_value_fits,
+    value_from_text,
+)
 
-# Score.value is DecimalField(max_digits=20, decimal_places=4); a figure that does not fit is
-# refused here with a message, rather than failing in the database.
-VALUE_MAX_DIGITS = 20
-VALUE_DECIMAL_PLACES = 4
 NOTE_MAX_LENGTH = 2000
 REASON_MAX_LENGTH = 2000
 
-_VALUE_ERRORS = {
-    "invalid": _("Enter a number, such as 7 or 12.5."),
-    "max_digits": _("Enter at most 16 digits before the decimal point and 4 after it."),
-    "max_decimal_places": _("Enter at most 4 digits after the decimal point."),
-    "max_whole_digits": _("Enter at most 16 digits before the decimal point."),
-}
+
+class ValueField(forms.DecimalField):
+    """A score's value, or an indicator's bound, read and checked by ``evaluations.values``.
+
+    The same reading as ``import_scores`` (full-width digits allowed, no commas) and the same
+    message as every other path for a value the column cannot hold.
+    """
+
+    default_error_messages = {"invalid": _("Enter a number, such as 7 or 12.5.")}
+
+    def __init__(self, **kwargs) -> None:
+        # What fits is value_problem's rule, not Django's digit counts (which would also
+        # refuse 7.50000, and say it in other words).
+        kwargs.pop("max_digits", None)
+        kwargs.pop("decimal_places", None)
+        super().__init__(**kwargs)
+        self.validators.append(validate_value_fits)
+
+    def to_python(self, value: object) -> Decimal | None:
+        if value in self.empty_values:
+            return None
+        try:
+            return value_from_text(value)
+        except ValueError:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+    def clean(self, value: object) -> Decimal | None:
+        value = super().clean(value)
+        if value is None or value.as_tuple().exponent >= -VALUE_DECIMAL_PLACES:
+            return value
+        # 7.50000 fits, being 7.5: given as the column keeps it, so a model's own digit
+        # check (the admin's) agrees.
+        return value.quantize(VALUE_QUANTUM)
 
 
 @dataclass(frozen=True)
@@ -82,12 +111,9 @@ class EvaluationEntryForm(forms.Form):
         super().__init__(data, initial=initial)
         self.scores = scores
         for indicator in self.indicators:
-            self.fields[value_field_name(indicator)] = forms.DecimalField(
+            self.fields[value_field_name(indicator)] = ValueField(
                 label=_("Value"),
                 required=False,
-                max_digits=VALUE_MAX_DIGITS,
-                decimal_places=VALUE_DECIMAL_PLACES,
-                error_messages=_VALUE_ERRORS,
                 # A text box keeps whatever was typed, even when it is not a number, so the
                 # message can be read next to it; a number box would blank it.
                 widget=forms.TextInput(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
 from evaluations.models import Indicator
+from evaluations.values import value_from_text, value_problem
 from zonetracker.tables import RowProblems, Table, TableFileError, TableFormat, read_table
 
 DEFAULT_FRAMEWORK = Path(settings.BASE_DIR) / "fixtures" / "framework.csv"
@@ -22,7 +23,8 @@ _YES = {"yes", "true", "1"}
 _NO = {"no", "false", "0", ""}
 _TEXT = ["code", "dimension", "kind", "name_zh", "name_en", "unit_zh", "unit_en"]
 _TEXT_OPTIONAL = ["help_zh", "help_en"]
-_DECIMALS = ["weight", "max_points", "min_value", "max_value"]
+_DECIMALS = ["weight", "max_points"]
+_BOUNDS = ["min_value", "max_value"]
 _FLAGS = ["higher_is_better", "log_scale"]
 
 FRAMEWORK_FORMAT = TableFormat.declare(
@@ -43,12 +45,22 @@ class LoadCounts:
 
 
 def _decimal(raw: str) -> Decimal | None:
+    """A number as ``import_scores`` reads one (no commas)."""
     if raw == "":
         return None
     try:
-        return Decimal(raw)
-    except InvalidOperation:
+        return value_from_text(raw)
+    except ValueError:
         raise ValueError(_("%(value)r is not a number") % {"value": raw}) from None
+
+
+def _bound(raw: str) -> Decimal | None:
+    """A lowest or highest valid value: a number the score column can hold, as a score must."""
+    value = _decimal(raw)
+    problem = None if value is None else value_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
 
 
 def _flag(raw: str) -> bool:
@@ -69,7 +81,8 @@ def framework_check(table: Table) -> tuple[list[Indicator], list[str]]:
         fields: dict[str, object] = {
             name: str(row.get(name) or "") for name in _TEXT + _TEXT_OPTIONAL
         }
-        for name, parse in [(n, _decimal) for n in _DECIMALS] + [(n, _flag) for n in _FLAGS]:
+        parsers = [(n, _decimal) for n in _DECIMALS] + [(n, _bound) for n in _BOUNDS]
+        for name, parse in parsers + [(n, _flag) for n in _FLAGS]:
             try:
                 fields[name] = parse(str(row.get(name) or ""))
             except ValueError as error:
@@ -121,7 +134,7 @@ def framework_write(
     asks for the file's version.
     """
     counts = {"new": 0, "updated": 0, "unchanged": 0, "kept": 0}
-    fields = [*_TEXT, *_TEXT_OPTIONAL, *_DECIMALS, *_FLAGS, "position"]
+    fields = [*_TEXT, *_TEXT_OPTIONAL, *_DECIMALS, *_BOUNDS, *_FLAGS, "position"]
     with transaction.atomic():
         for indicator in indicators:
             existing = stored.get(indicator.code)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import partial
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -14,7 +14,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
 from evaluations.models import Cycle, CycleStatus, Evaluation, EvaluationStatus, Indicator
-from evaluations.services import ScoreInput, scores_write
+from evaluations.services import EditConflict, ScoreInput, scores_write
+from evaluations.values import value_from_text
 from zonetracker.tables import ImportSummary, RowProblems, Table, TableFormat
 
 SCORE_FORMAT = TableFormat.declare(
@@ -35,15 +36,18 @@ class ScoreCheck:
     unchanged: int = 0
 
 
-def _parse_value(raw: object) -> Decimal:
-    text = str(raw).strip().replace(",", "")
+def _value_problem(raw: object) -> str | None:
+    """Why a value cell is not a number (``evaluations.values.value_from_text``), or None."""
     try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise ValueError from None
-    if not value.is_finite():
-        raise ValueError
-    return value
+        value_from_text(raw)
+    except ValueError:
+        if any(comma in str(raw) for comma in ",，"):
+            return _(
+                "“%(value)s” has a comma: write numbers without thousands separators and "
+                "with a point before the decimals, such as 1234567.5."
+            ) % {"value": raw}
+        return _("“%(value)s” is not a number.") % {"value": raw}
+    return None
 
 
 def scores_check(
@@ -94,11 +98,10 @@ def scores_check(
         value = None
         if str(raw_value).strip() == "":
             problem("value", _("the value is missing."))
+        elif not_a_number := _value_problem(raw_value):
+            problem("value", not_a_number)
         else:
-            try:
-                value = _parse_value(raw_value)
-            except ValueError:
-                problem("value", _("“%(value)s” is not a number.") % {"value": raw_value})
+            value = value_from_text(raw_value)
         if value is not None and indicator is not None:
             try:
                 indicator.validate_value(value)
@@ -170,11 +173,21 @@ def scores_import(
         if check.problems:
             return ImportSummary(errors=check.problems.messages(), notices=notices)
         new = updated = 0
-        for evaluation, scores in check.changes.items():
-            counts = scores_write(
-                evaluation=evaluation, by=by, scores=scores, version=evaluation.version
-            )
-            new, updated = new + counts.new, updated + counts.updated
+        try:
+            for evaluation, scores in check.changes.items():
+                counts = scores_write(
+                    evaluation=evaluation, by=by, scores=scores, version=evaluation.version
+                )
+                new, updated = new + counts.new, updated + counts.updated
+        except EditConflict as conflict:
+            # Someone saved the evaluation after the file was checked against it: what the
+            # file would overwrite is no longer what was checked. Nothing of the file stays.
+            transaction.set_rollback(True)
+            message = _(
+                "The evaluation of %(zone)s was saved by someone else during the import: "
+                "nothing was imported. Check its scores and import the file again."
+            ) % {"zone": conflict.evaluation.zone.name_en}
+            return ImportSummary(errors=[message], notices=notices)
         if dry_run:
             transaction.set_rollback(True)
     return ImportSummary(new=new, updated=updated, unchanged=check.unchanged, notices=notices)

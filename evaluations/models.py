@@ -16,6 +16,11 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.models import HistoricalRecords
 
+from evaluations.values import (
+    VALUE_DECIMAL_PLACES,
+    VALUE_MAX_DIGITS,
+    value_problem,
+)
 from registry.models import Zone, in_active_language
 
 
@@ -227,11 +232,20 @@ class Indicator(models.Model):
     )
     unit_zh = models.CharField(_("Chinese unit"), max_length=30, blank=True)
     unit_en = models.CharField(_("English unit"), max_length=50, blank=True)
+    # As wide as a score's value (evaluations.values): the same rule says what fits.
     min_value = models.DecimalField(
-        _("lowest valid value"), max_digits=20, decimal_places=4, null=True, blank=True
+        _("lowest valid value"),
+        max_digits=VALUE_MAX_DIGITS,
+        decimal_places=VALUE_DECIMAL_PLACES,
+        null=True,
+        blank=True,
     )
     max_value = models.DecimalField(
-        _("highest valid value"), max_digits=20, decimal_places=4, null=True, blank=True
+        _("highest valid value"),
+        max_digits=VALUE_MAX_DIGITS,
+        decimal_places=VALUE_DECIMAL_PLACES,
+        null=True,
+        blank=True,
     )
     higher_is_better = models.BooleanField(_("higher is better"), default=True)
     log_scale = models.BooleanField(
@@ -303,9 +317,15 @@ class Indicator(models.Model):
         return self.max_value
 
     def validate_value(self, value: Decimal) -> None:
-        """Raise ValidationError when ``value`` is outside what this indicator accepts."""
-        if not value.is_finite():
-            raise ValidationError(_("Enter a number."))
+        """Raise ValidationError when ``value`` is outside what this indicator accepts.
+
+        First what the value column can hold (``evaluations.values.value_problem``), then
+        the indicator's range: 0 to the maximum points, or a measure's lowest and highest
+        valid values where they are set.
+        """
+        problem = value_problem(value)
+        if problem:
+            raise ValidationError(problem, code="value_does_not_fit")
         lowest, highest = self.lowest, self.highest
         if lowest is not None and value < lowest:
             raise ValidationError(
@@ -482,7 +502,14 @@ class Score(models.Model):
     indicator = models.ForeignKey(
         Indicator, on_delete=models.PROTECT, related_name="scores", verbose_name=_("indicator")
     )
-    value = models.DecimalField(_("value"), max_digits=20, decimal_places=4, null=True, blank=True)
+    # 15 digits: what SQLite's double keeps exactly (evaluations.values).
+    value = models.DecimalField(
+        _("value"),
+        max_digits=VALUE_MAX_DIGITS,
+        decimal_places=VALUE_DECIMAL_PLACES,
+        null=True,
+        blank=True,
+    )
     note = models.TextField(_("note"), blank=True)
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

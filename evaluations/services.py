@@ -267,23 +267,27 @@ def evaluation_save(
     """
     if not can_edit(by, evaluation):
         raise PermissionDenied(_("You may not edit this evaluation."))
-    indicators = {i.pk: i for i in evaluation.cycle.indicators.all()}
-    unknown = set(scores) - set(indicators)
-    if unknown:
-        raise ValidationError(_("Unknown indicator for this cycle."))
-    errors: dict[str, list[str]] = {}
+    scores_write(evaluation=evaluation, by=by, scores=scores, version=version)
+    return evaluation
+
+
+def scores_problems(
+    indicators: Mapping[int, Indicator], scores: Mapping[int, ScoreInput]
+) -> dict[str, list[str]]:
+    """What is wrong with each value, by indicator code; empty values are allowed (pure).
+
+    A value must fit the value column and its indicator's range (``Indicator.validate_value``).
+    """
+    problems: dict[str, list[str]] = {}
     for indicator_id, entry in scores.items():
         if entry.value is None:
             continue
+        indicator = indicators[indicator_id]
         try:
-            indicators[indicator_id].validate_value(entry.value)
+            indicator.validate_value(entry.value)
         except ValidationError as error:
-            errors[indicators[indicator_id].code] = error.messages
-    if errors:
-        raise ValidationError(errors)
-
-    scores_write(evaluation=evaluation, by=by, scores=scores, version=version)
-    return evaluation
+            problems[indicator.code] = error.messages
+    return problems
 
 
 def scores_write(
@@ -300,7 +304,17 @@ def scores_write(
     next (EditConflict, and nothing written, if someone else moved it first); each changed
     score records ``by`` and the moment, in the score and in its history; scores as stored
     are left alone. Returns what was new, changed and unchanged.
+
+    Every value is checked here too (``scores_problems``), whoever calls: one the column
+    cannot hold, or outside its indicator's range, raises ValidationError keyed by indicator
+    code, and nothing is written.
     """
+    indicators = {i.pk: i for i in evaluation.cycle.indicators.filter(pk__in=list(scores))}
+    if set(scores) - set(indicators):
+        raise ValidationError(_("Unknown indicator for this cycle."))
+    problems = scores_problems(indicators, scores)
+    if problems:
+        raise ValidationError(problems)
     now = timezone.now()
     new = updated = unchanged = 0
     with transaction.atomic():

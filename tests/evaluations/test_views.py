@@ -25,9 +25,13 @@ from evaluations.models import (
     Score,
 )
 from evaluations.services import cycle_open, evaluation_assign
+from evaluations.values import DOES_NOT_FIT as _DOES_NOT_FIT
 from registry.models import Region
 from tests.factories import make_batch, make_province, make_user, make_zone
 from zonetracker.permissions import APPROVER, REVIEWER
+
+# What every path says of a value the value column cannot hold.
+DOES_NOT_FIT = str(_DOES_NOT_FIT)
 
 # A valid value for each indicator of the default framework.
 COMPLETE = {
@@ -200,7 +204,7 @@ def test_each_indicator_shows_its_name_unit_range_help_and_two_inputs(
     assert f'name="note_{p1_id}"' in p1
     r1 = indicator_row(page, "R1")
     assert "<td>100 million yuan</td>" in r1
-    assert "≥ 0.01" in r1
+    assert "0.01 – 100000" in r1
     r2 = indicator_row(page, "R2")
     assert "-100 – 1000" in r2
 
@@ -298,9 +302,16 @@ def test_an_out_of_range_value_is_shown_next_to_its_indicator_and_nothing_is_sav
         ("abc", "Enter a number, such as 7 or 12.5."),
         ("NaN", "Enter a number, such as 7 or 12.5."),
         ("Infinity", "Enter a number, such as 7 or 12.5."),
-        ("1e999", "Enter at most 16 digits before the decimal point and 4 after it."),
-        ("12345678901234567", "Enter at most 16 digits before the decimal point."),
-        ("1.23456", "Enter at most 4 digits after the decimal point."),
+        ("1,0", "Enter a number, such as 7 or 12.5."),
+        ("１，０", "Enter a number, such as 7 or 12.5."),
+        ("1e999", DOES_NOT_FIT),
+        ("1e30", DOES_NOT_FIT),
+        ("12345678901234567", DOES_NOT_FIT),
+        ("9999999999999999.5", DOES_NOT_FIT),
+        # The first value past the largest the column holds, 99999999999.9999.
+        ("100000000000", DOES_NOT_FIT),
+        ("1.23456", DOES_NOT_FIT),
+        ("0.00001", DOES_NOT_FIT),
     ],
 )
 def test_a_value_that_is_not_a_storable_number_gets_a_clear_message_not_an_error_page(
