@@ -179,14 +179,14 @@ def scores_import(
                     evaluation=evaluation, by=by, scores=scores, version=evaluation.version
                 )
                 new, updated = new + counts.new, updated + counts.updated
-        except EditConflict as conflict:
+        except EditConflict:
             # Someone saved the evaluation after the file was checked against it: what the
             # file would overwrite is no longer what was checked. Nothing of the file stays.
             transaction.set_rollback(True)
             message = _(
                 "The evaluation of %(zone)s was saved by someone else during the import: "
                 "nothing was imported. Check its scores and import the file again."
-            ) % {"zone": conflict.evaluation.zone.name_en}
+            ) % {"zone": evaluation.zone.name_en}
             return ImportSummary(errors=[message], notices=notices)
         if dry_run:
             transaction.set_rollback(True)

@@ -16,7 +16,10 @@ class Command(BaseCommand):
         "Import scores of the cycle of YEAR from FILE (CSV in UTF-8 or GB18030, or XLSX) with "
         "the columns zone (Chinese or English name, or slug), indicator (code), value and "
         "note (optional). All or nothing: any bad row and nothing is written; every error "
-        "names the row (the header is row 1), the column and the problem."
+        "names the row (the header is row 1), the column and the problem. A value is a plain "
+        "number with a point before its decimals (full-width digits read as ASCII); any comma "
+        "is refused, never read as a thousands separator; at most 11 digits before the point "
+        "and 4 after it, more decimals refused rather than rounded."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
