@@ -7,9 +7,11 @@ the same message; repair_scores clears what was stored before.
 
 from __future__ import annotations
 
+import importlib
 import io
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from types import SimpleNamespace
 
 import openpyxl
 import pytest
@@ -450,3 +452,14 @@ def test_repair_scores_has_nothing_to_repair_where_the_column_refuses_the_value(
             store_raw(Score.objects.get(), "9999999999999999.5")
     assert "Nothing to repair: every stored value fits." in repair()
     assert Score.objects.get().value == VALUE_LARGEST
+
+
+def test_the_narrowing_migration_stops_and_names_repair_scores_while_a_value_does_not_fit(
+    broken,
+):
+    migration = importlib.import_module("evaluations.migrations.0009_score_values_fit_a_double")
+    editor = SimpleNamespace(connection=connection)  # all the check uses of a schema editor
+    with pytest.raises(RuntimeError, match=r"run `manage\.py repair_scores --dry-run`"):
+        migration.refuse_values_that_do_not_fit(None, editor)
+    repair()
+    migration.refuse_values_that_do_not_fit(None, editor)
