@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -361,20 +361,39 @@ class EvaluationQuerySet(models.QuerySet):
         )
         return self.annotate(last_changed_at=Subquery(latest))
 
+    def changed_by(self, user) -> EvaluationQuerySet:
+        """The evaluations whose values ``user`` ever changed (four eyes reads this).
+
+        Read from the history, not from the rows as they are now: whoever entered, edited or
+        removed a score, saved or submitted the evaluation at any time counts, even when a
+        later edit undid theirs. Assigning a reviewer, computing rankings, approving or
+        returning change no value and do not count. One query, two EXISTS.
+        """
+        if user is None or user.pk is None:
+            return self.none()
+        return self.filter(self._changed_by(user.pk))
+
     def awaiting_approval_by(self, user) -> EvaluationQuerySet:
-        """Submitted evaluations that ``user`` did not enter, edit or submit (four eyes).
+        """Submitted evaluations whose values ``user`` never changed (four eyes).
 
         The queryset form of ``services.can_approve`` for lists; the service stays the check.
         """
-        return (
-            self.filter(
-                status=EvaluationStatus.SUBMITTED,
-                cycle__status__in=[CycleStatus.OPEN, CycleStatus.IN_REVIEW],
-            )
-            .exclude(submitted_by=user)
-            .exclude(last_edited_by=user)
-            .exclude(scores__entered_by=user)
+        awaiting = self.filter(
+            status=EvaluationStatus.SUBMITTED,
+            cycle__status__in=[CycleStatus.OPEN, CycleStatus.IN_REVIEW],
         )
+        if user is None or user.pk is None:
+            return awaiting
+        return awaiting.exclude(self._changed_by(user.pk))
+
+    def _changed_by(self, user_id: int) -> Q:
+        scores = Score.history.model.objects.filter(evaluation_id=OuterRef("pk")).filter(
+            Q(history_user=user_id) | Q(entered_by=user_id)
+        )
+        saves = self.model.history.model.objects.filter(id=OuterRef("pk")).filter(
+            Q(last_edited_by=user_id) | Q(submitted_by=user_id)
+        )
+        return Q(Exists(scores)) | Q(Exists(saves))
 
 
 class Evaluation(models.Model):
@@ -463,6 +482,10 @@ class Evaluation(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("evaluations:evaluation_detail", kwargs={"pk": self.pk})
+
+    def was_changed_by(self, user) -> bool:
+        """Whether ``user`` ever changed this evaluation's values (see ``changed_by``)."""
+        return Evaluation.objects.filter(pk=self.pk).changed_by(user).exists()
 
     @property
     def is_editable(self) -> bool:
