@@ -135,6 +135,13 @@ class Cycle(models.Model):
         return _("Evaluation of %(year)s") % {"year": self.year}
 
     def clean(self) -> None:
+        stored = (
+            Cycle.objects.filter(pk=self.pk).values_list("status", flat=True).first()
+            if self.pk is not None
+            else None
+        )
+        if stored == CycleStatus.PUBLISHED:
+            raise ValidationError(self.frozen_message())
         if (
             self.grade2_threshold is not None
             and self.grade3_threshold is not None
@@ -147,6 +154,17 @@ class Cycle(models.Model):
     @property
     def is_published(self) -> bool:
         return self.status == CycleStatus.PUBLISHED
+
+    @property
+    def is_frozen(self) -> bool:
+        """Published: nothing of the cycle changes any more, by any path (its policy, its
+        framework, its evaluations and their scores); only decisions are taken on it."""
+        return self.is_published
+
+    def frozen_message(self) -> str:
+        return _("The cycle of %(year)s is published: nothing of it can change.") % {
+            "year": self.year
+        }
 
     @cached_property
     def previous_published(self) -> Cycle | None:
@@ -262,6 +280,28 @@ class Indicator(models.Model):
 
     def clean(self) -> None:
         errors = {}
+        if self.cycle_id is not None:
+            # The cycle as stored, and the one the indicator belonged to before this change:
+            # neither may be published.
+            cycle_ids = {self.cycle_id}
+            if self.pk is not None:
+                cycle_ids |= set(
+                    Indicator.objects.filter(pk=self.pk, cycle__isnull=False).values_list(
+                        "cycle_id", flat=True
+                    )
+                )
+            frozen = Cycle.objects.filter(pk__in=cycle_ids, status=CycleStatus.PUBLISHED).first()
+            if frozen is not None:
+                # Not tied to the cycle field: on a change form the cycle is read-only.
+                raise ValidationError(frozen.frozen_message())
+            if self.pk is None and self.cycle.status == CycleStatus.IN_REVIEW:
+                raise ValidationError(
+                    _(
+                        "The cycle of %(year)s is in review: open it for entry again before "
+                        "adding an indicator, so that its reviewers can enter its values."
+                    )
+                    % {"year": self.cycle.year}
+                )
         if self.kind == IndicatorKind.POINTS and self.max_points is None:
             errors["max_points"] = _("A points indicator needs its maximum points.")
         if self.kind == IndicatorKind.MEASURE and self.max_points is not None:

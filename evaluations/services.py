@@ -153,6 +153,61 @@ def cycle_open(
     return cycle
 
 
+# --- the framework ------------------------------------------------------------------------
+
+
+def indicator_add(*, indicator: Indicator, by: AbstractBaseUser | None) -> list[Evaluation]:
+    """Add ``indicator`` to its cycle's framework (or to the default framework, without one).
+
+    A published cycle's framework is frozen; a cycle in review is refused too, since its
+    evaluations cannot be entered again (both in ``Indicator.clean``). In a cycle that is
+    open or being prepared, every submitted or approved evaluation lacks the new indicator's
+    value: each returns to its reviewer with the reason, so that publication waits for them
+    rather than for nothing.
+    Returns those evaluations (the admin lists them before it saves).
+    """
+    if by is not None and not by.has_perm("evaluations.add_indicator"):
+        raise PermissionDenied(_("Only Administrators may change an indicator framework."))
+    with transaction.atomic():
+        cycle = None
+        if indicator.cycle_id is not None:
+            cycle = Cycle.objects.select_for_update().get(pk=indicator.cycle_id)
+            indicator.cycle = cycle
+        indicator.full_clean()
+        indicator._history_user = by
+        indicator.save()
+        if cycle is None:
+            return []
+        reason = _("The framework changed: indicator %(indicator)s was added.") % {
+            "indicator": indicator
+        }
+        return _return_past_entry(cycle=cycle, reason=reason, by=by)
+
+
+def _return_past_entry(
+    *, cycle: Cycle, reason: str, by: AbstractBaseUser | None
+) -> list[Evaluation]:
+    """Send every submitted or approved evaluation of ``cycle`` back to its reviewer."""
+    returned = list(
+        cycle.evaluations.select_for_update()
+        .filter(status__in=[EvaluationStatus.SUBMITTED, EvaluationStatus.APPROVED])
+        .order_by("pk")
+    )
+    for evaluation in returned:
+        # A new version: a page loaded before the change can no longer approve or submit.
+        evaluation.version += 1
+        evaluation.status = EvaluationStatus.RETURNED
+        evaluation.return_reason = reason
+        evaluation.approved_by = None
+        evaluation.approved_at = None
+        evaluation._history_user = by
+        evaluation._change_reason = reason
+        evaluation.save(
+            update_fields=["version", "status", "return_reason", "approved_by", "approved_at"]
+        )
+    return returned
+
+
 # --- assignment ---------------------------------------------------------------------------
 
 
@@ -238,16 +293,22 @@ def _changes_since(evaluation: Evaluation, version: int) -> list[ScoreChange]:
 
 
 def claim_version(evaluation: Evaluation, version: int) -> None:
-    """Move the evaluation to the next version, or raise EditConflict if someone else did.
+    """Move the evaluation to the next version, or raise EditConflict if someone else did
+    (ValidationError if its cycle is published: nothing of it changes).
 
     The check and the increment are one UPDATE, so on both databases only one of two
     concurrent savers wins; the loser gets the changes made meanwhile.
     """
-    claimed = Evaluation.objects.filter(pk=evaluation.pk, version=version).update(
-        version=F("version") + 1
+    claimed = (
+        Evaluation.objects.filter(pk=evaluation.pk, version=version)
+        .exclude(cycle__status=CycleStatus.PUBLISHED)
+        .update(version=F("version") + 1)
     )
     if not claimed:
         current = Evaluation.objects.select_related("cycle").get(pk=evaluation.pk)
+        # Every write of an evaluation claims its version first: none reaches a frozen cycle.
+        if current.cycle.is_frozen:
+            raise ValidationError(current.cycle.frozen_message())
         raise EditConflict(current, _changes_since(current, version))
     evaluation.version = version + 1
 
