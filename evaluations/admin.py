@@ -16,7 +16,13 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from evaluations.models import Cycle, CycleStatus, Evaluation, Indicator, Score
 from evaluations.selectors import evaluations_past_entry
-from evaluations.services import cycle_open, cycle_publish, evaluation_assign, indicator_add
+from evaluations.services import (
+    cycle_open,
+    cycle_publish,
+    evaluation_assign,
+    indicator_add,
+    indicator_remove,
+)
 from zonetracker import permissions
 
 
@@ -334,6 +340,71 @@ class IndicatorAdmin(ReadOnlyHistoryAdmin):
             return
         returned = indicator_add(indicator=obj, by=request.user)
         _report_returned(self, request, obj, returned)
+
+    # Removing an indicator: one at a time, on its delete page, which lists the values that
+    # go with it and the evaluations that return to their reviewers (``indicator_remove``).
+
+    def has_delete_permission(self, request: HttpRequest, obj: Indicator | None = None) -> bool:
+        if (
+            obj is not None
+            and obj.cycle is not None
+            and obj.cycle.status
+            not in {
+                CycleStatus.PREPARING,
+                CycleStatus.OPEN,
+            }
+        ):
+            return False
+        return request.user.has_perm("evaluations.delete_indicator")
+
+    def get_actions(self, request: HttpRequest) -> dict:
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def get_deleted_objects(self, objs, request: HttpRequest):
+        # The scores go with the indicator (indicator_remove deletes them with history),
+        # so they are listed, not reported as protected.
+        indicators = list(objs)
+        scores = Score.objects.filter(indicator__in=indicators).count()
+        listed = [str(indicator) for indicator in indicators]
+        if scores:
+            listed.append(
+                ngettext(
+                    "%(count)s value entered for it",
+                    "%(count)s values entered for it",
+                    scores,
+                )
+                % {"count": scores}
+            )
+        counts = {Indicator._meta.verbose_name_plural: len(indicators)}
+        if scores:
+            counts[Score._meta.verbose_name_plural] = scores
+        return listed, counts, set(), []
+
+    def delete_view(self, request: HttpRequest, object_id: str, extra_context=None):
+        indicator = self.get_object(request, object_id)
+        returning = (
+            evaluations_past_entry(indicator.cycle)
+            if indicator is not None and indicator.cycle is not None
+            else []
+        )
+        extra_context = {**(extra_context or {}), "returning": returning}
+        return super().delete_view(request, object_id, extra_context)
+
+    def delete_model(self, request: HttpRequest, obj: Indicator) -> None:
+        returned = indicator_remove(indicator=obj, by=request.user)
+        if returned:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)s evaluation returned to its reviewer: %(zones)s.",
+                    "%(count)s evaluations returned to their reviewers: %(zones)s.",
+                    len(returned),
+                )
+                % {"count": len(returned), "zones": ", ".join(str(e.zone) for e in returned)},
+                messages.WARNING,
+            )
 
 
 class ScoreInline(admin.TabularInline):

@@ -184,6 +184,43 @@ def indicator_add(*, indicator: Indicator, by: AbstractBaseUser | None) -> list[
         return _return_past_entry(cycle=cycle, reason=reason, by=by)
 
 
+def indicator_remove(*, indicator: Indicator, by: AbstractBaseUser | None) -> list[Evaluation]:
+    """Remove ``indicator`` and every value entered for it, with history.
+
+    The same rules as ``indicator_add``: never from a published cycle or one in review; in a
+    cycle that is open or being prepared, the submitted and approved evaluations were judged
+    with the indicator and return to their reviewers with the reason. Returns them.
+    """
+    if by is not None and not by.has_perm("evaluations.delete_indicator"):
+        raise PermissionDenied(_("Only Administrators may change an indicator framework."))
+    with transaction.atomic():
+        indicator = Indicator.objects.select_related("cycle").get(pk=indicator.pk)
+        cycle = indicator.cycle
+        if cycle is not None:
+            cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)
+            if cycle.is_frozen:
+                raise ValidationError(cycle.frozen_message())
+            if cycle.status == CycleStatus.IN_REVIEW:
+                raise ValidationError(
+                    _(
+                        "The cycle of %(year)s is in review: open it for entry again before "
+                        "removing an indicator."
+                    )
+                    % {"year": cycle.year}
+                )
+        for score in indicator.scores.order_by("pk"):
+            score._history_user = by
+            score.delete()
+        reason = _("The framework changed: indicator %(indicator)s was removed.") % {
+            "indicator": indicator
+        }
+        indicator._history_user = by
+        indicator.delete()
+        if cycle is None:
+            return []
+        return _return_past_entry(cycle=cycle, reason=reason, by=by)
+
+
 def _return_past_entry(
     *, cycle: Cycle, reason: str, by: AbstractBaseUser | None
 ) -> list[Evaluation]:

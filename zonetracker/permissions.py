@@ -71,6 +71,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "evaluations.publish_cycle",
         "evaluations.add_indicator",
         "evaluations.change_indicator",
+        "evaluations.delete_indicator",
         "evaluations.change_evaluation",
         "evaluations.assign_evaluation",
         "evaluations.import_scores",

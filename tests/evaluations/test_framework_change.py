@@ -224,3 +224,63 @@ def test_the_cycles_inline_adds_an_indicator_through_the_service_while_nothing_i
     assert response.status_code == 302, response.content.decode()[:2000]
     added = cycle.indicators.get(code="X9")
     assert added.history.first().history_user == alice
+
+
+# --- removing an indicator ------------------------------------------------------------------
+
+
+def test_the_delete_page_lists_the_values_and_the_evaluations_that_return(
+    admin: Client, approved: Cycle
+) -> None:
+    indicator = approved.indicators.get(code="P1")
+    page = admin.get(reverse("admin:evaluations_indicator_delete", args=[indicator.pk]))
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "3 values entered for it" in text
+    assert "returns 3 submitted or approved evaluations to their reviewers" in text
+    for zone in ["Alpha", "Bravo", "Charlie"]:
+        assert zone in text
+    assert approved.indicators.filter(code="P1").exists()
+
+
+def test_removing_an_indicator_returns_the_evaluations_and_publication_follows(
+    admin: Client, approved: Cycle, alice: User, bob: User, carol: User
+) -> None:
+    from evaluations.models import Score
+
+    indicator = approved.indicators.get(code="P1")
+    response = admin.post(
+        reverse("admin:evaluations_indicator_delete", args=[indicator.pk]), {"post": "yes"}
+    )
+    assert response.status_code == 302
+    assert not approved.indicators.filter(code="P1").exists()
+    assert not Score.objects.filter(indicator_id=indicator.pk).exists()
+    removed = Score.history.filter(indicator_id=indicator.pk, history_type="-")
+    assert {record.history_user for record in removed} == {alice}
+    for evaluation in approved.evaluations.select_related("cycle"):
+        assert evaluation.status == EvaluationStatus.RETURNED
+        assert "P1" in evaluation.return_reason
+        evaluation_submit(evaluation=evaluation, by=carol)
+        evaluation_approve(evaluation=evaluation, by=bob)
+    cycle_publish(cycle=approved, by=alice)
+
+
+def test_an_indicator_of_a_cycle_in_review_is_not_removed(admin: Client, approved: Cycle) -> None:
+    Cycle.objects.filter(pk=approved.pk).update(status=CycleStatus.IN_REVIEW)
+    indicator = approved.indicators.get(code="P1")
+    response = admin.post(
+        reverse("admin:evaluations_indicator_delete", args=[indicator.pk]), {"post": "yes"}
+    )
+    assert response.status_code == 403
+    assert approved.indicators.filter(code="P1").exists()
+    assert statuses(approved) == {EvaluationStatus.APPROVED}
+
+
+def test_only_administrators_remove_an_indicator(approved: Cycle, bob: User) -> None:
+    from django.core.exceptions import PermissionDenied
+
+    from evaluations.services import indicator_remove
+
+    with pytest.raises(PermissionDenied):
+        indicator_remove(indicator=approved.indicators.get(code="P1"), by=bob)
+    assert approved.indicators.filter(code="P1").exists()
