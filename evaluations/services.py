@@ -336,9 +336,11 @@ def claim_version(evaluation: Evaluation, version: int) -> None:
     The check and the increment are one UPDATE, so on both databases only one of two
     concurrent savers wins; the loser gets the changes made meanwhile.
     """
+    # The cycle is tested on the row's own column (no join): PostgreSQL then re-checks the
+    # version on the row a concurrent saver just committed, and only one of them wins.
     claimed = (
         Evaluation.objects.filter(pk=evaluation.pk, version=version)
-        .exclude(cycle__status=CycleStatus.PUBLISHED)
+        .exclude(cycle__in=Cycle.objects.published().values("pk"))
         .update(version=F("version") + 1)
     )
     if not claimed:
