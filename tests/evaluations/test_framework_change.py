@@ -134,7 +134,7 @@ def test_a_page_loaded_before_the_change_can_no_longer_approve(
     approved.evaluations.update(status=EvaluationStatus.SUBMITTED)
     evaluation = approved.evaluations.select_related("cycle").first()
     indicator_add(indicator=Indicator(cycle=approved, **NEW_INDICATOR), by=alice)
-    with pytest.raises(Exception):  # noqa: B017 - stale version or no longer submitted
+    with pytest.raises(ValidationError, match="submitted"):
         evaluation_approve(evaluation=evaluation, by=bob, version=evaluation.version)
     assert Evaluation.objects.get(pk=evaluation.pk).status == EvaluationStatus.RETURNED
 
