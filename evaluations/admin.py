@@ -8,20 +8,43 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from evaluations.forms import ValueField
 from evaluations.models import Cycle, CycleStatus, Evaluation, Indicator, Score
-from evaluations.services import cycle_open, cycle_publish, evaluation_assign
+from evaluations.selectors import evaluations_past_entry
+from evaluations.services import (
+    cycle_open,
+    cycle_publish,
+    evaluation_assign,
+    indicator_add,
+    indicator_remove,
+)
 from zonetracker import permissions
 
 
 class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
-    """History is evidence: it can be read in the admin but never reverted."""
+    """History is evidence: it can be read in the admin but never reverted.
+
+    A bulk action's selection comes back from the browser (the changelist's checkboxes, an
+    action's confirmation page): one that does not name rows of this model is refused with
+    a message, not an error page.
+    """
+
+    def response_action(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        selected = request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME)
+        if not all(_is_primary_key(self.model, value) for value in selected):
+            self.message_user(
+                request,
+                _("The selection was not valid; nothing was changed. Choose the items again."),
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_action(request, queryset)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if request.method == "POST":
@@ -33,6 +56,16 @@ class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
         return False
 
 
+def _is_primary_key(model: type, value: str) -> bool:
+    """Whether ``value`` could be a primary key of ``model`` (a number the column holds)."""
+    pk = model._meta.pk
+    try:
+        pk.run_validators(pk.to_python(value))
+    except ValidationError:
+        return False
+    return True
+
+
 class IndicatorInline(admin.TabularInline):
     model = Indicator
     fields = ["position", "code", "name_en", "name_zh", "dimension", "kind", "weight"]
@@ -41,10 +74,17 @@ class IndicatorInline(admin.TabularInline):
     ordering = ["position", "code"]
 
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return obj is not None and not obj.is_published and super().has_add_permission(request, obj)
+        # Where evaluations are submitted or approved, an indicator is added through
+        # Indicators › Add, which says first which of them return to their reviewers.
+        return (
+            obj is not None
+            and obj.status in {CycleStatus.PREPARING, CycleStatus.OPEN}
+            and not evaluations_past_entry(obj)
+            and super().has_add_permission(request, obj)
+        )
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        if obj is not None and obj.is_published:
+        if obj is not None and obj.is_frozen:
             return False
         return super().has_change_permission(request, obj)
 
@@ -163,8 +203,26 @@ class CycleAdmin(ReadOnlyHistoryAdmin):
     def get_inlines(self, request: HttpRequest, obj: Cycle | None):
         return self.inlines if obj is not None else []
 
+    def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
+        if formset.model is not Indicator:
+            super().save_formset(request, form, formset, change)
+            return
+        for indicator in formset.save(commit=False):
+            if indicator.pk is None:
+                returned = indicator_add(indicator=indicator, by=request.user)
+                _report_returned(self, request, indicator, returned)
+            else:
+                indicator._history_user = request.user
+                indicator.save()
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("evaluations.open_cycle")
+
+    def has_change_permission(self, request: HttpRequest, obj: Cycle | None = None) -> bool:
+        # A published cycle is read, never changed: its policy, its framework inline.
+        if obj is not None and obj.is_frozen:
+            return False
+        return super().has_change_permission(request, obj)
 
     def save_model(self, request: HttpRequest, obj: Cycle, form, change: bool) -> None:
         if change:
@@ -177,8 +235,85 @@ class CycleAdmin(ReadOnlyHistoryAdmin):
         obj.refresh_from_db()
 
 
+def _report_returned(
+    model_admin: admin.ModelAdmin,
+    request: HttpRequest,
+    indicator: Indicator,
+    returned: list[Evaluation],
+) -> None:
+    if returned:
+        model_admin.message_user(
+            request,
+            ngettext(
+                "%(indicator)s was added; %(count)s evaluation returned to its reviewer: "
+                "%(zones)s.",
+                "%(indicator)s was added; %(count)s evaluations returned to their reviewers: "
+                "%(zones)s.",
+                len(returned),
+            )
+            % {
+                "indicator": indicator,
+                "count": len(returned),
+                "zones": ", ".join(str(e.zone) for e in returned),
+            },
+            messages.WARNING,
+        )
+
+
+class IndicatorAdminForm(forms.ModelForm):
+    """An indicator of the default framework or of a cycle that is not published.
+
+    Adding one to a cycle whose evaluations are submitted or approved sends those back to
+    their reviewers (``indicator_add``): the form names them and asks for a confirmation
+    before anything is saved.
+    """
+
+    confirm_return = forms.BooleanField(
+        required=False,
+        label=gettext_lazy("Return the submitted and approved evaluations"),
+        help_text=gettext_lazy(
+            "Adding an indicator to a cycle returns every submitted or approved evaluation of "
+            "it to its reviewer, with the reason, so that the new indicator's value is entered "
+            "and approved before publication."
+        ),
+    )
+
+    # No Meta: the admin builds the form's fields from the model, whatever fields it has.
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if "cycle" in self.fields:
+            self.fields["cycle"].queryset = Cycle.objects.exclude(status=CycleStatus.PUBLISHED)
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        cycle = cleaned.get("cycle")
+        if self.instance.pk is not None or cycle is None or cleaned.get("confirm_return"):
+            return cleaned
+        returned = evaluations_past_entry(cycle)
+        if returned:
+            self.add_error(
+                "confirm_return",
+                ngettext(
+                    "%(count)s evaluation of %(year)s is submitted or approved and will return "
+                    "to its reviewer: %(zones)s. Tick the box to add the indicator anyway.",
+                    "%(count)s evaluations of %(year)s are submitted or approved and will "
+                    "return to their reviewers: %(zones)s. Tick the box to add the indicator "
+                    "anyway.",
+                    len(returned),
+                )
+                % {
+                    "count": len(returned),
+                    "year": cycle.year,
+                    "zones": ", ".join(str(e.zone) for e in returned),
+                },
+            )
+        return cleaned
+
+
 @admin.register(Indicator)
 class IndicatorAdmin(ReadOnlyHistoryAdmin):
+    form = IndicatorAdminForm
     list_display = ["code", "name_en", "name_zh", "dimension", "kind", "weight", "cycle"]
     list_filter = ["cycle", "dimension", "kind"]
     list_select_related = ["cycle"]
@@ -186,7 +321,7 @@ class IndicatorAdmin(ReadOnlyHistoryAdmin):
     ordering = ["cycle", "position", "code"]
 
     def has_change_permission(self, request: HttpRequest, obj: Indicator | None = None) -> bool:
-        if obj is not None and obj.cycle is not None and obj.cycle.is_published:
+        if obj is not None and obj.cycle is not None and obj.cycle.is_frozen:
             return False
         return super().has_change_permission(request, obj)
 
@@ -198,6 +333,85 @@ class IndicatorAdmin(ReadOnlyHistoryAdmin):
         if db_field.name in {"min_value", "max_value"}:
             kwargs["form_class"] = ValueField
         return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def get_fields(self, request: HttpRequest, obj: Indicator | None = None) -> list[str]:
+        fields = super().get_fields(request, obj)
+        if obj is not None:
+            return [name for name in fields if name != "confirm_return"]
+        return [*[name for name in fields if name != "confirm_return"], "confirm_return"]
+
+    def save_model(self, request: HttpRequest, obj: Indicator, form, change: bool) -> None:
+        if change:
+            obj._history_user = request.user
+            super().save_model(request, obj, form, change)
+            return
+        returned = indicator_add(indicator=obj, by=request.user)
+        _report_returned(self, request, obj, returned)
+
+    # Removing an indicator: one at a time, on its delete page, which lists the values that
+    # go with it and the evaluations that return to their reviewers (``indicator_remove``).
+
+    def has_delete_permission(self, request: HttpRequest, obj: Indicator | None = None) -> bool:
+        if (
+            obj is not None
+            and obj.cycle is not None
+            and obj.cycle.status
+            not in {
+                CycleStatus.PREPARING,
+                CycleStatus.OPEN,
+            }
+        ):
+            return False
+        return request.user.has_perm("evaluations.delete_indicator")
+
+    def get_actions(self, request: HttpRequest) -> dict:
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def get_deleted_objects(self, objs, request: HttpRequest):
+        # The scores go with the indicator (indicator_remove deletes them with history),
+        # so they are listed, not reported as protected.
+        indicators = list(objs)
+        scores = Score.objects.filter(indicator__in=indicators).count()
+        listed = [str(indicator) for indicator in indicators]
+        if scores:
+            listed.append(
+                ngettext(
+                    "%(count)s value entered for it",
+                    "%(count)s values entered for it",
+                    scores,
+                )
+                % {"count": scores}
+            )
+        counts = {Indicator._meta.verbose_name_plural: len(indicators)}
+        if scores:
+            counts[Score._meta.verbose_name_plural] = scores
+        return listed, counts, set(), []
+
+    def delete_view(self, request: HttpRequest, object_id: str, extra_context=None):
+        indicator = self.get_object(request, object_id)
+        returning = (
+            evaluations_past_entry(indicator.cycle)
+            if indicator is not None and indicator.cycle is not None
+            else []
+        )
+        extra_context = {**(extra_context or {}), "returning": returning}
+        return super().delete_view(request, object_id, extra_context)
+
+    def delete_model(self, request: HttpRequest, obj: Indicator) -> None:
+        returned = indicator_remove(indicator=obj, by=request.user)
+        if returned:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)s evaluation returned to its reviewer: %(zones)s.",
+                    "%(count)s evaluations returned to their reviewers: %(zones)s.",
+                    len(returned),
+                )
+                % {"count": len(returned), "zones": ", ".join(str(e.zone) for e in returned)},
+                messages.WARNING,
+            )
 
 
 class ScoreInline(admin.TabularInline):
@@ -300,6 +514,11 @@ class EvaluationAdmin(ReadOnlyHistoryAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Evaluation | None = None) -> bool:
+        if obj is not None and obj.cycle.is_frozen:
+            return False
+        return super().has_change_permission(request, obj)
 
     def get_form(self, request: HttpRequest, obj: Evaluation | None = None, **kwargs):
         form = super().get_form(request, obj, **kwargs)

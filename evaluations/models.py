@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -140,6 +140,13 @@ class Cycle(models.Model):
         return _("Evaluation of %(year)s") % {"year": self.year}
 
     def clean(self) -> None:
+        stored = (
+            Cycle.objects.filter(pk=self.pk).values_list("status", flat=True).first()
+            if self.pk is not None
+            else None
+        )
+        if stored == CycleStatus.PUBLISHED:
+            raise ValidationError(self.frozen_message())
         if (
             self.grade2_threshold is not None
             and self.grade3_threshold is not None
@@ -152,6 +159,17 @@ class Cycle(models.Model):
     @property
     def is_published(self) -> bool:
         return self.status == CycleStatus.PUBLISHED
+
+    @property
+    def is_frozen(self) -> bool:
+        """Published: nothing of the cycle changes any more, by any path (its policy, its
+        framework, its evaluations and their scores); only decisions are taken on it."""
+        return self.is_published
+
+    def frozen_message(self) -> str:
+        return _("The cycle of %(year)s is published: nothing of it can change.") % {
+            "year": self.year
+        }
 
     @cached_property
     def previous_published(self) -> Cycle | None:
@@ -276,6 +294,28 @@ class Indicator(models.Model):
 
     def clean(self) -> None:
         errors = {}
+        if self.cycle_id is not None:
+            # The cycle as stored, and the one the indicator belonged to before this change:
+            # neither may be published.
+            cycle_ids = {self.cycle_id}
+            if self.pk is not None:
+                cycle_ids |= set(
+                    Indicator.objects.filter(pk=self.pk, cycle__isnull=False).values_list(
+                        "cycle_id", flat=True
+                    )
+                )
+            frozen = Cycle.objects.filter(pk__in=cycle_ids, status=CycleStatus.PUBLISHED).first()
+            if frozen is not None:
+                # Not tied to the cycle field: on a change form the cycle is read-only.
+                raise ValidationError(frozen.frozen_message())
+            if self.pk is None and self.cycle.status == CycleStatus.IN_REVIEW:
+                raise ValidationError(
+                    _(
+                        "The cycle of %(year)s is in review: open it for entry again before "
+                        "adding an indicator, so that its reviewers can enter its values."
+                    )
+                    % {"year": self.cycle.year}
+                )
         if self.kind == IndicatorKind.POINTS and self.max_points is None:
             errors["max_points"] = _("A points indicator needs its maximum points.")
         if self.kind == IndicatorKind.MEASURE and self.max_points is not None:
@@ -381,20 +421,39 @@ class EvaluationQuerySet(models.QuerySet):
         )
         return self.annotate(last_changed_at=Subquery(latest))
 
+    def changed_by(self, user) -> EvaluationQuerySet:
+        """The evaluations whose values ``user`` ever changed (four eyes reads this).
+
+        Read from the history, not from the rows as they are now: whoever entered, edited or
+        removed a score, saved or submitted the evaluation at any time counts, even when a
+        later edit undid theirs. Assigning a reviewer, computing rankings, approving or
+        returning change no value and do not count. One query, two EXISTS.
+        """
+        if user is None or user.pk is None:
+            return self.none()
+        return self.filter(self._changed_by(user.pk))
+
     def awaiting_approval_by(self, user) -> EvaluationQuerySet:
-        """Submitted evaluations that ``user`` did not enter, edit or submit (four eyes).
+        """Submitted evaluations whose values ``user`` never changed (four eyes).
 
         The queryset form of ``services.can_approve`` for lists; the service stays the check.
         """
-        return (
-            self.filter(
-                status=EvaluationStatus.SUBMITTED,
-                cycle__status__in=[CycleStatus.OPEN, CycleStatus.IN_REVIEW],
-            )
-            .exclude(submitted_by=user)
-            .exclude(last_edited_by=user)
-            .exclude(scores__entered_by=user)
+        awaiting = self.filter(
+            status=EvaluationStatus.SUBMITTED,
+            cycle__status__in=[CycleStatus.OPEN, CycleStatus.IN_REVIEW],
         )
+        if user is None or user.pk is None:
+            return awaiting
+        return awaiting.exclude(self._changed_by(user.pk))
+
+    def _changed_by(self, user_id: int) -> Q:
+        scores = Score.history.model.objects.filter(evaluation_id=OuterRef("pk")).filter(
+            Q(history_user=user_id) | Q(entered_by=user_id)
+        )
+        saves = self.model.history.model.objects.filter(id=OuterRef("pk")).filter(
+            Q(last_edited_by=user_id) | Q(submitted_by=user_id)
+        )
+        return Q(Exists(scores)) | Q(Exists(saves))
 
 
 class Evaluation(models.Model):
@@ -483,6 +542,10 @@ class Evaluation(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("evaluations:evaluation_detail", kwargs={"pk": self.pk})
+
+    def was_changed_by(self, user) -> bool:
+        """Whether ``user`` ever changed this evaluation's values (see ``changed_by``)."""
+        return Evaluation.objects.filter(pk=self.pk).changed_by(user).exists()
 
     @property
     def is_editable(self) -> bool:

@@ -62,6 +62,14 @@ def evaluations_to_approve(cycle: Cycle, approver: AbstractBaseUser) -> list[Eva
     return list(_queue_of(cycle).awaiting_approval_by(approver))
 
 
+def evaluations_past_entry(cycle: Cycle) -> list[Evaluation]:
+    """The cycle's submitted and approved evaluations, by zone name, in one query: those a
+    change of the framework sends back to their reviewers."""
+    return list(
+        _queue_of(cycle).filter(status__in=[EvaluationStatus.SUBMITTED, EvaluationStatus.APPROVED])
+    )
+
+
 # --- one evaluation ----------------------------------------------------------------------
 
 

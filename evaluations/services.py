@@ -153,6 +153,98 @@ def cycle_open(
     return cycle
 
 
+# --- the framework ------------------------------------------------------------------------
+
+
+def indicator_add(*, indicator: Indicator, by: AbstractBaseUser | None) -> list[Evaluation]:
+    """Add ``indicator`` to its cycle's framework (or to the default framework, without one).
+
+    A published cycle's framework is frozen; a cycle in review is refused too, since its
+    evaluations cannot be entered again (both in ``Indicator.clean``). In a cycle that is
+    open or being prepared, every submitted or approved evaluation lacks the new indicator's
+    value: each returns to its reviewer with the reason, so that publication waits for them
+    rather than for nothing.
+    Returns those evaluations (the admin lists them before it saves).
+    """
+    if by is not None and not by.has_perm("evaluations.add_indicator"):
+        raise PermissionDenied(_("Only Administrators may change an indicator framework."))
+    with transaction.atomic():
+        cycle = None
+        if indicator.cycle_id is not None:
+            cycle = Cycle.objects.select_for_update().get(pk=indicator.cycle_id)
+            indicator.cycle = cycle
+        indicator.full_clean()
+        indicator._history_user = by
+        indicator.save()
+        if cycle is None:
+            return []
+        reason = _("The framework changed: indicator %(indicator)s was added.") % {
+            "indicator": indicator
+        }
+        return _return_past_entry(cycle=cycle, reason=reason, by=by)
+
+
+def indicator_remove(*, indicator: Indicator, by: AbstractBaseUser | None) -> list[Evaluation]:
+    """Remove ``indicator`` and every value entered for it, with history.
+
+    The same rules as ``indicator_add``: never from a published cycle or one in review; in a
+    cycle that is open or being prepared, the submitted and approved evaluations were judged
+    with the indicator and return to their reviewers with the reason. Returns them.
+    """
+    if by is not None and not by.has_perm("evaluations.delete_indicator"):
+        raise PermissionDenied(_("Only Administrators may change an indicator framework."))
+    with transaction.atomic():
+        indicator = Indicator.objects.select_related("cycle").get(pk=indicator.pk)
+        cycle = indicator.cycle
+        if cycle is not None:
+            cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)
+            if cycle.is_frozen:
+                raise ValidationError(cycle.frozen_message())
+            if cycle.status == CycleStatus.IN_REVIEW:
+                raise ValidationError(
+                    _(
+                        "The cycle of %(year)s is in review: open it for entry again before "
+                        "removing an indicator."
+                    )
+                    % {"year": cycle.year}
+                )
+        for score in indicator.scores.order_by("pk"):
+            score._history_user = by
+            score.delete()
+        reason = _("The framework changed: indicator %(indicator)s was removed.") % {
+            "indicator": indicator
+        }
+        indicator._history_user = by
+        indicator.delete()
+        if cycle is None:
+            return []
+        return _return_past_entry(cycle=cycle, reason=reason, by=by)
+
+
+def _return_past_entry(
+    *, cycle: Cycle, reason: str, by: AbstractBaseUser | None
+) -> list[Evaluation]:
+    """Send every submitted or approved evaluation of ``cycle`` back to its reviewer."""
+    returned = list(
+        cycle.evaluations.select_for_update()
+        .filter(status__in=[EvaluationStatus.SUBMITTED, EvaluationStatus.APPROVED])
+        .order_by("pk")
+    )
+    for evaluation in returned:
+        # A new version: a page loaded before the change can no longer approve or submit.
+        evaluation.version += 1
+        evaluation.status = EvaluationStatus.RETURNED
+        evaluation.return_reason = reason
+        evaluation.approved_by = None
+        evaluation.approved_at = None
+        evaluation._history_user = by
+        evaluation._change_reason = reason
+        evaluation.save(
+            update_fields=["version", "status", "return_reason", "approved_by", "approved_at"]
+        )
+    return returned
+
+
 # --- assignment ---------------------------------------------------------------------------
 
 
@@ -238,16 +330,24 @@ def _changes_since(evaluation: Evaluation, version: int) -> list[ScoreChange]:
 
 
 def claim_version(evaluation: Evaluation, version: int) -> None:
-    """Move the evaluation to the next version, or raise EditConflict if someone else did.
+    """Move the evaluation to the next version, or raise EditConflict if someone else did
+    (ValidationError if its cycle is published: nothing of it changes).
 
     The check and the increment are one UPDATE, so on both databases only one of two
     concurrent savers wins; the loser gets the changes made meanwhile.
     """
-    claimed = Evaluation.objects.filter(pk=evaluation.pk, version=version).update(
-        version=F("version") + 1
+    # The cycle is tested on the row's own column (no join): PostgreSQL then re-checks the
+    # version on the row a concurrent saver just committed, and only one of them wins.
+    claimed = (
+        Evaluation.objects.filter(pk=evaluation.pk, version=version)
+        .exclude(cycle__in=Cycle.objects.published().values("pk"))
+        .update(version=F("version") + 1)
     )
     if not claimed:
         current = Evaluation.objects.select_related("cycle").get(pk=evaluation.pk)
+        # Every write of an evaluation claims its version first: none reaches a frozen cycle.
+        if current.cycle.is_frozen:
+            raise ValidationError(current.cycle.frozen_message())
         raise EditConflict(current, _changes_since(current, version))
     evaluation.version = version + 1
 

@@ -28,8 +28,14 @@ def make_user(username: str, *roles: str, staff: bool | None = None) -> User:
 
 def make_province(**fields) -> Province:
     n = next(_counter)
+    # Two-digit codes run out after 89 provinces: the counter wraps, so skip the codes this
+    # test's database already holds.
+    taken = set(Province.objects.values_list("code", flat=True))
+    code = next(
+        f"{(m % 89) + 10:02d}" for m in range(n, n + 89) if f"{(m % 89) + 10:02d}" not in taken
+    )
     defaults = {
-        "code": f"{(n % 89) + 10:02d}",
+        "code": code,
         "name_zh": f"测试省{n}",
         "name_en": f"Testprovince {n}",
         "region": Region.EAST,

@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 import rules
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group, Permission
@@ -69,6 +71,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "evaluations.publish_cycle",
         "evaluations.add_indicator",
         "evaluations.change_indicator",
+        "evaluations.delete_indicator",
         "evaluations.change_evaluation",
         "evaluations.assign_evaluation",
         "evaluations.import_scores",
@@ -163,11 +166,14 @@ def is_assigned_reviewer(user: User, evaluation: Any) -> bool:
 
 @rules.predicate
 def entered_or_edited(user: User, evaluation: Any) -> bool:
-    """Four eyes: whoever entered a score of an evaluation, or last edited or submitted it,
-    does not approve it."""
+    """Four eyes: whoever ever changed an evaluation's values does not approve it.
+
+    Everyone its history names counts: who entered, edited or removed a score, saved or
+    submitted it, even when a later edit undid theirs (``Evaluation.was_changed_by``).
+    """
     if user.pk in {evaluation.last_edited_by_id, evaluation.submitted_by_id}:
         return True
-    return evaluation.scores.filter(entered_by=user.pk).exists()
+    return evaluation.was_changed_by(user)
 
 
 # --- rules -------------------------------------------------------------------------------
@@ -265,6 +271,43 @@ def may_manage_account(by: AbstractBaseUser, account: AbstractBaseUser) -> bool:
 
 
 # --- people ------------------------------------------------------------------------------
+
+# The account a score import from the shell is recorded as when no ``--user`` is given.
+IMPORT_ACCOUNT = "zonetracker-import"
+
+
+def import_account() -> AbstractBaseUser:
+    """The account ``import_scores`` without ``--user`` acts as, created on first use.
+
+    It is inactive, has no usable password, no role and no permission: it never signs in and
+    never approves, so the history of every imported score names an account, and four eyes
+    holds no person back for it. An account of that name that could sign in or holds any
+    permission is refused (PermissionDenied) rather than trusted.
+    """
+    user_model = get_user_model()
+    account, created = user_model.objects.get_or_create(
+        username=IMPORT_ACCOUNT, defaults={"is_active": False}
+    )
+    if created:
+        account.set_unusable_password()
+        account.save(update_fields=["password"])
+        return account
+    if (
+        account.is_active
+        or account.is_staff
+        or account.is_superuser
+        or account.has_usable_password()
+        or account.groups.exists()
+        or account.user_permissions.exists()
+    ):
+        raise PermissionDenied(
+            _(
+                "The account %(user)s is reserved for imports and must stay inactive, without "
+                "password, role or permission; name the importing user with --user."
+            )
+            % {"user": IMPORT_ACCOUNT}
+        )
+    return account
 
 
 def reviewers() -> QuerySet:
