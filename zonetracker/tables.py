@@ -421,8 +421,9 @@ def _other_encoding_message(encoding: str) -> str:
 
 def _not_text_message() -> str:
     return _(
-        "The file is neither a CSV text file nor an XLSX workbook. Accepted: %(accepted)s."
-    ) % {"accepted": accepted_encodings()}
+        "The file is neither a CSV text file (UTF-8 or GB18030) nor an XLSX workbook; "
+        "save it as CSV or XLSX."
+    )
 
 
 def _csv_rows(text: str) -> Iterator[tuple[int, list[object]]]:
