@@ -211,8 +211,10 @@ _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Excel 97-2003 .xls
 # PNG header, for instance).
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
-# A message quotes at most this much of a cell, followed by its length.
+# A message quotes a long cell by this many characters, followed by its length.
 EXCERPT_CHARS = 40
+# Text up to this long is quoted whole.
+EXCERPT_WHOLE_UP_TO = 120
 
 
 @dataclass(frozen=True)
@@ -634,7 +636,7 @@ _CONTROL_NAMES = {
 
 def excerpt(text: str) -> str:
     """Text short enough to quote in a message: whole, or its start and its length."""
-    if len(text) <= EXCERPT_CHARS:
+    if len(text) <= EXCERPT_WHOLE_UP_TO:
         return text
     return _("%(start)s… (%(length)s characters)") % {
         "start": text[:EXCERPT_CHARS],
@@ -653,6 +655,35 @@ def invisible_character(text: str) -> str | None:
     for character in text:
         if unicodedata.category(character) in _INVISIBLE_CATEGORIES:
             return character
+    return None
+
+
+_KANA = re.compile("[\u3040-\u30ff\u31f0-\u31ff\uff65-\uff9f]")
+_HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")
+# Latin letters with accents and the Latin-1 symbols: what UTF-8 read as Latin-1 or cp1252
+# looks like ("æ­" for "杭").
+_LATIN_MOJIBAKE = re.compile("[\u0080-\u024f]")
+
+
+def chinese_name_problem(text: str) -> str | None:
+    """Why ``text`` cannot be a name in Chinese, or None when it can.
+
+    A Chinese name holds Chinese characters, and none of what text read in the wrong
+    encoding turns into: private-use or unassigned code points, Latin-1 letters and symbols
+    ("Ã¦"), kana (half-width or not) or hangul.
+    """
+    for character in text:
+        if unicodedata.category(character) in {"Co", "Cn"} or (
+            _KANA.match(character) or _HANGUL.match(character) or _LATIN_MOJIBAKE.match(character)
+        ):
+            return _(
+                "“%(value)s” is not a Chinese name: it holds %(character)s. Check that the file "
+                "was saved as UTF-8 or GB18030."
+            ) % {"value": excerpt(text), "character": character_name(character)}
+    if not _IDEOGRAPH.search(text):
+        return _("“%(value)s” is not a Chinese name: it holds no Chinese character.") % {
+            "value": excerpt(text)
+        }
     return None
 
 

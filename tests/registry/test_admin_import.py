@@ -162,13 +162,14 @@ def test_a_preview_stored_by_one_request_is_confirmed_by_the_next_from_the_datab
 
 
 def test_the_preview_escapes_html_in_names(admin_client: Client):
-    response = preview(admin_client, csv_file([zone_row("<script>alert(1)</script>")]))
+    # In the English name: a Chinese name must hold Chinese characters.
+    response = preview(admin_client, csv_file([zone_row("测试市", "<script>alert(1)</script>")]))
 
     html = page_text(response)
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     confirm(admin_client, response)
-    assert Zone.objects.filter(name_zh="<script>alert(1)</script>").exists()
+    assert Zone.objects.filter(name_en="<script>alert(1)</script>").exists()
 
 
 # --- refusals -----------------------------------------------------------------------------------
