@@ -397,7 +397,7 @@ def _line_of(raw: bytes, offset: int) -> int:
 def _bad_utf8_message(raw: bytes, offset: int) -> str:
     return _(
         "The file is not valid UTF-8: byte %(byte)s (0x%(value)02X, line %(line)s) is not part "
-        "of a UTF-8 character. Accepted: %(accepted)s; save the file again as CSV UTF-8."
+        "of a UTF-8 character; save the file again as CSV UTF-8. Accepted: %(accepted)s."
     ) % {
         "byte": offset + 1,
         "value": raw[offset],
