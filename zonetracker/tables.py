@@ -20,6 +20,7 @@ import datetime
 import io
 import json
 import re
+import struct
 import unicodedata
 import zipfile
 import zlib
@@ -570,6 +571,8 @@ def _read_xlsx(raw: bytes, table: TableFormat, limits: ReadLimits) -> Table:
         NotImplementedError,
         SyntaxError,  # xml.etree's ParseError
         RuntimeError,
+        ArithmeticError,  # a date serial far out of range
+        struct.error,
         zlib.error,
     )
     try:
