@@ -826,3 +826,17 @@ class DatabaseTmpStorage(BaseStorage):
 
     def remove(self) -> None:
         PendingImport.objects.filter(name=self.name or "").delete()
+
+
+def pending_import_claim(*, name: str, user: AbstractBaseUser) -> None:
+    """Record ``user`` as the one who uploaded the pending import ``name``, if nobody is yet.
+
+    django-import-export stores an upload before its reader knows the request; the admin
+    claims it for its user right after.
+    """
+    PendingImport.objects.filter(name=name, uploaded_by=None).update(uploaded_by=user)
+
+
+def pending_import_is_waiting(*, name: str, user: AbstractBaseUser) -> bool:
+    """Whether ``name`` is an upload of ``user``'s still waiting for confirmation."""
+    return PendingImport.objects.filter(name=name, uploaded_by=user).exists()
