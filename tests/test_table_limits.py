@@ -14,7 +14,7 @@ from django.core.management import CommandError, call_command
 
 from registry.importing import BATCH_FORMAT
 from registry.models import Zone
-from tests.registry.batch_files import HEADER, csv_file, zone_row
+from tests.registry.batch_files import HEADER, csv_file, xlsx_file, zone_row
 from tests.table_files import (
     bomb_workbook,
     inline_row,
@@ -67,6 +67,11 @@ def a_huge_shared_string() -> bytes:
     )
 
 
+def many_shared_strings() -> bytes:
+    """300,000 short shared strings: openpyxl parses them all as it opens the workbook."""
+    return workbook(sheet_xml(HEADER_ROW), shared_strings_xml(str(n) for n in range(300_000)))
+
+
 def many_blank_csv_lines() -> bytes:
     return ",".join(HEADER).encode() + b"\n" * 200_000
 
@@ -89,6 +94,7 @@ HOSTILE = {
     "a row far below": a_row_far_below,
     "one row of many cells": one_row_of_many_cells,
     "a huge shared string": a_huge_shared_string,
+    "many shared strings": many_shared_strings,
     "many blank CSV lines": many_blank_csv_lines,
     "many ragged CSV rows": many_ragged_csv_rows,
     "a CSV row of many cells": a_csv_row_of_many_cells,
@@ -131,8 +137,9 @@ def test_a_row_of_too_many_cells_is_refused():
     ]
 
 
-def test_a_huge_shared_string_is_refused():
-    assert "unpacks to more than" in refusal(a_huge_shared_string())[0]
+@pytest.mark.parametrize("build", [a_huge_shared_string, many_shared_strings])
+def test_a_workbook_of_huge_or_countless_shared_strings_is_refused(build):
+    assert "unpacks to more than" in refusal(build())[0]
 
 
 def test_a_long_name_is_refused_and_quoted_short():
@@ -203,13 +210,13 @@ def test_every_hostile_file_is_refused_within_the_time_and_memory_budget(tmp_pat
 
 
 def test_a_legitimate_file_of_the_largest_size_is_read_within_the_budget(tmp_path: Path):
-    # 20,000 rows of 7 cells as inline strings, openpyxl's slowest kind of cell.
-    rows = b"".join(
-        inline_row(number, ["8", "2023-06-01", "", f"名{number}", f"N{number}", "33", "city"])
-        for number in range(2, 20_002)
-    )
+    # 20,000 rows of 7 cells, as a spreadsheet program writes them (shared strings).
+    rows = [
+        ["8", "2023-06-01", "", f"名{number}", f"N{number}", "33", "city"]
+        for number in range(20_000)
+    ]
     path = tmp_path / "largest.xlsx"
-    path.write_bytes(workbook(sheet_xml(HEADER_ROW + rows)))
+    path.write_bytes(xlsx_file(rows))
 
     measured = subprocess.run(
         [sys.executable, "-c", MEASURE, str(path)],
@@ -245,3 +252,12 @@ def test_import_zones_prints_a_bounded_report_for_a_file_of_long_bad_names(tmp_p
     assert len(err.getvalue()) < 10_000
     assert "… and " in err.getvalue()
     assert not Zone.objects.exists()
+
+
+def test_a_file_that_takes_too_long_to_read_is_refused(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr("zonetracker.tables.READ_DEADLINE_SECONDS", -1)
+
+    assert refusal(csv_file([zone_row()])) == [
+        "Row 1: the file takes too long to read; split it into smaller files or save it again "
+        "as CSV."
+    ]

@@ -21,6 +21,7 @@ import io
 import json
 import re
 import struct
+import time
 import unicodedata
 import zipfile
 import zlib
@@ -452,17 +453,21 @@ def _csv_rows(text: str) -> Iterator[tuple[int, list[object]]]:
 _XLSX_MAX_RATIO = 100
 _XLSX_RATIO_FROM = 1024 * 1024
 _XLSX_MAX_MEMBERS = 1000
-# openpyxl parses about a quarter of a million XML tags a second at worst: the first sheet
-# and the shared strings together may hold this many, which bounds the time of any workbook.
-# A batch file of 20,000 rows of 7 cells holds about 760,000.
+# openpyxl parses about a quarter of a million XML tags a second at worst: a workbook (the
+# first sheet, shared strings, styles and the rest) may hold this many, which bounds the time
+# of any workbook. A batch file of 20,000 rows of 7 cells holds about 760,000.
 _XLSX_MAX_TAGS = 1_000_000
+# Shared strings: a batch file of 20,000 zones holds about 40,000.
+_XLSX_MAX_SHARED_STRINGS = 100_000
+# The last resort: a file that the limits above let through and that still takes longer than
+# this to read (cells that are costly to parse, on a busy machine) is refused.
+READ_DEADLINE_SECONDS = 4.0
 # One row of the sheet (its cells and whatever else sits between it and the next row) may
 # hold this many tags per column; a cell holds 2 to 6, rich text more.
 _XLSX_TAGS_PER_COLUMN = 12
 # What may sit before the first row and after the last (sheet views, column widths, merged
 # cells, conditional formats): generous, but bounded, as openpyxl keeps it in memory.
 _XLSX_OUTSIDE_ROWS_TAGS = 20_000
-_XLSX_SHARED_STRINGS = "xl/sharedStrings.xml"
 _ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.\-]{0,50}:)?row[\s/>]")
 _CHUNK = 1024 * 1024
 
@@ -500,24 +505,29 @@ def _check_archive(archive: zipfile.ZipFile, limits: ReadLimits) -> None:
             raise _workbook_too_big(limits)
     if total > limits.xlsx_bytes:
         raise _workbook_too_big(limits)
+    # openpyxl parses the shared strings, styles and the rest whole when it opens a workbook,
+    # wherever the workbook's relations put them: every member counts, in C, before that.
+    tags = 0
+    strings = 0
+    for member in members:
+        with archive.open(member) as stream:
+            while chunk := stream.read(_CHUNK):
+                tags += chunk.count(b"<")
+                # Each shared string costs openpyxl as much as a dozen other tags.
+                strings += chunk.count(b"<si>") + chunk.count(b"<si ")
+                if tags > _XLSX_MAX_TAGS or strings > _XLSX_MAX_SHARED_STRINGS:
+                    raise _workbook_too_big(limits)
 
 
 def _check_sheet_xml(
     archive: zipfile.ZipFile, sheet_path: str, table: TableFormat, limits: ReadLimits
 ) -> None:
-    """Count the tags of the first sheet and of the shared strings before openpyxl parses them.
+    """Count the rows of the first sheet and the tags of each before openpyxl parses it.
 
     openpyxl builds each row whole before handing it over and keeps unknown elements: a
     single row of a million empty cells takes it seconds and half a gigabyte. Counting ``<``
     runs in C over the unpacked bytes, a megabyte at a time, and stops at the first limit.
     """
-    budget = _XLSX_MAX_TAGS
-    if _XLSX_SHARED_STRINGS in archive.namelist():
-        with archive.open(_XLSX_SHARED_STRINGS) as stream:
-            while chunk := stream.read(_CHUNK):
-                budget -= chunk.count(b"<")
-                if budget < 0:
-                    raise _workbook_too_big(limits)
     per_row = limits.columns * _XLSX_TAGS_PER_COLUMN
     rows = 0
     # Tags since the last row tag (or the start); a row tag may straddle two chunks, so the
@@ -534,9 +544,8 @@ def _check_sheet_xml(
                 if match.start() >= end:
                     break
                 segment += buffer.count(b"<", start, match.start())
-                budget -= segment
                 allowed = per_row if rows else _XLSX_OUTSIDE_ROWS_TAGS
-                if segment > allowed or budget < 0:
+                if segment > allowed:
                     raise _workbook_too_big(limits)
                 rows += 1
                 if rows > limits.last_row:
@@ -544,7 +553,7 @@ def _check_sheet_xml(
                 segment = 0
                 start = match.start()
             segment += buffer.count(b"<", start, end)
-            if segment > _XLSX_OUTSIDE_ROWS_TAGS + per_row or budget - segment < 0:
+            if segment > _XLSX_OUTSIDE_ROWS_TAGS + per_row:
                 raise _workbook_too_big(limits)
             pending = buffer[end:]
             if not chunk:
@@ -731,9 +740,18 @@ def table_from_rows(
     header: list[str] | None = None
     positions: dict[str, int] = {}
 
+    deadline = time.monotonic() + READ_DEADLINE_SECONDS
     for number, cells in rows:
         if number > limits.last_row:
             raise TableFileError(table.too_many_rows_message(limits.rows))
+        if time.monotonic() > deadline:
+            raise TableFileError(
+                _(
+                    "Row %(row)s: the file takes too long to read; split it into smaller files "
+                    "or save it again as CSV."
+                )
+                % {"row": number}
+            )
         if len(cells) > limits.columns:
             raise TableFileError(
                 _("Row %(row)s has %(count)s cells; at most %(max)s columns are read.")
