@@ -172,13 +172,14 @@ from zonetracker.tables import TableFileError, read_table
 report = {}
 for path in sys.argv[1:]:
     raw = open(path, "rb").read()
-    started = time.perf_counter()
+    # Processor time, which other work on a busy machine does not inflate as it does the clock.
+    started = time.process_time()
     try:
         read_table(raw, table=BATCH_FORMAT)
         outcome = "read"
     except TableFileError as error:
         outcome = error.problems[0]
-    report[path] = [time.perf_counter() - started, outcome]
+    report[path] = [time.process_time() - started, outcome]
 report["megabytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps(report))
 """
@@ -202,11 +203,11 @@ def test_every_hostile_file_is_refused_within_the_time_and_memory_budget(tmp_pat
     )
     report = json.loads(measured.stdout)
 
-    assert report.pop("megabytes") < BUDGET_MEGABYTES
+    assert report.pop("megabytes") < BUDGET_MEGABYTES, report
     for name, path in zip(HOSTILE, paths, strict=True):
         seconds, outcome = report[path]
         assert outcome != "read", name
-        assert seconds < BUDGET_SECONDS, name
+        assert seconds < BUDGET_SECONDS, (name, seconds)
 
 
 def test_a_legitimate_file_of_the_largest_size_is_read_within_the_budget(tmp_path: Path):
