@@ -21,11 +21,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from import_export.admin import ImportExportMixin
-from import_export.forms import ExportForm, ImportForm
+from import_export.forms import ConfirmImportForm, ExportForm, ImportForm
 from import_export.results import Result
 from simple_history.admin import SimpleHistoryAdmin
 
-from registry.importing import DatabaseTmpStorage
+from registry.importing import (
+    DatabaseTmpStorage,
+    pending_import_claim,
+    pending_import_is_waiting,
+)
 from registry.models import Batch, Province, Zone
 from registry.resources import BATCH_FORMATS, BatchXLSX, ZoneResource
 from zonetracker.tables import ImportSummary, TableFileError
@@ -110,6 +114,50 @@ class BatchImportForm(ImportForm):
         return upload
 
 
+class BatchConfirmImportForm(ConfirmImportForm):
+    """The hidden form that confirms a previewed import, checked as any other input.
+
+    Its fields come back from the browser: the format and resource must be ones the admin
+    offers, and the stored upload must be this user's and still waiting.
+    """
+
+    format = forms.TypedChoiceField(
+        choices=[(str(i), str(i)) for i in range(len(BATCH_FORMATS))],
+        coerce=int,
+        widget=forms.HiddenInput(),
+    )
+    resource = forms.ChoiceField(
+        choices=[("", ""), ("0", "0")], required=False, widget=forms.HiddenInput()
+    )
+
+    def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_import_file_name(self) -> str:
+        name = super().clean_import_file_name()
+        if self.user is not None and not pending_import_is_waiting(name=name, user=self.user):
+            raise forms.ValidationError(PENDING_IMPORT_GONE)
+        return name
+
+    def problems(self) -> list[str]:
+        """One message for a refused confirmation, whichever field was wrong."""
+        if self.errors == {"import_file_name": [str(PENDING_IMPORT_GONE)]}:
+            return [str(PENDING_IMPORT_GONE)]
+        return [
+            _(
+                "The confirmation of this import is incomplete or was changed; nothing was "
+                "imported. Upload the file again."
+            )
+        ]
+
+
+PENDING_IMPORT_GONE = gettext_lazy(
+    "This upload is no longer waiting for confirmation: it was imported already, or it "
+    "expired. Upload the file again."
+)
+
+
 @admin.register(Zone)
 class ZoneAdmin(NeverDeleteMixin, ReadOnlyHistoryMixin, ImportExportMixin, SimpleHistoryAdmin):
     list_display = (
@@ -132,6 +180,7 @@ class ZoneAdmin(NeverDeleteMixin, ReadOnlyHistoryMixin, ImportExportMixin, Simpl
     import_formats = BATCH_FORMATS
     export_formats = BATCH_FORMATS
     import_form_class = BatchImportForm
+    confirm_form_class = BatchConfirmImportForm
     # Columns are not selectable: an export is a batch file the import reads back unchanged.
     export_form_class = ExportForm
     import_template_name = "admin/registry/zone/import.html"
@@ -168,19 +217,34 @@ class ZoneAdmin(NeverDeleteMixin, ReadOnlyHistoryMixin, ImportExportMixin, Simpl
             return response
         if context.get("result") is not None:
             context["summary"] = context["result"].summary
-        if request.method == "POST" and "confirm_form" not in context:
-            # The upload was stored before it was read; nothing will confirm it now.
-            upload = request.FILES.get("import_file")
-            name = getattr(upload, "tmp_storage_name", None)
-            if name:
+        upload = request.FILES.get("import_file")
+        name = getattr(upload, "tmp_storage_name", None)
+        if request.method == "POST" and name:
+            if "confirm_form" in context:
+                pending_import_claim(name=name, user=request.user)
+            else:
+                # The upload was stored before it was read; nothing will confirm it now.
                 DatabaseTmpStorage(name=name).remove()
         return response
+
+    def get_confirm_form_kwargs(
+        self, request: HttpRequest, import_form: forms.Form | None = None
+    ) -> dict[str, Any]:
+        return {**super().get_confirm_form_kwargs(request, import_form), "user": request.user}
 
     def process_import(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
         # Checked before django-import-export's require_POST, so that a user without the
         # permission learns nothing more than "forbidden", whatever the method.
         if not self.has_import_permission(request):
             raise PermissionDenied
+        if request.method == "POST":
+            # The confirm form comes back from the browser and may have been changed: a
+            # refused one is said on the import page, not answered with an error page.
+            confirm_form = self.create_confirm_form(request)
+            if not confirm_form.is_valid():
+                return self.render_import_failure(
+                    request, ImportSummary(errors=confirm_form.problems())
+                )
         try:
             return super().process_import(request, **kwargs)
         except TableFileError as error:

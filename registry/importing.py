@@ -46,6 +46,8 @@ from zonetracker.tables import (
     Table,
     TableFileError,
     TableFormat,
+    chinese_name_problem,
+    excerpt,
     read_table,
 )
 
@@ -409,6 +411,10 @@ class _ZoneFileCheck:
         row.province = parsed("province", self.register.provinces.resolve)
         if "kind" in values:
             row.kind = parsed("kind", parse_kind) or None
+        if row.name_zh:
+            problem = chinese_name_problem(row.name_zh)
+            if problem:
+                self.add(number, "name_zh", problem)
         for column, limit in _TEXT_LIMITS.items():
             text = getattr(row, column)
             if not text and column != "document_no":
@@ -419,7 +425,7 @@ class _ZoneFileCheck:
                     number,
                     column,
                     _("“%(value)s” has %(length)s characters; at most %(limit)s are allowed.")
-                    % {"value": text, "length": len(text), "limit": limit},
+                    % {"value": excerpt(text), "length": len(text), "limit": limit},
                 )
         return row
 
@@ -432,7 +438,7 @@ class _ZoneFileCheck:
                     row,
                     "name_zh",
                     _("“%(name)s” is also on row %(row)s; a zone may appear only once.")
-                    % {"name": row.name_zh, "row": first_zh[row.name_zh].number},
+                    % {"name": excerpt(row.name_zh), "row": first_zh[row.name_zh].number},
                 )
             elif row.name_zh:
                 first_zh[row.name_zh] = row
@@ -442,8 +448,8 @@ class _ZoneFileCheck:
                     "name_en",
                     _("“%(name)s” is also the English name of %(other)s on row %(row)s.")
                     % {
-                        "name": row.name_en,
-                        "other": first_en[row.name_en].name_zh,
+                        "name": excerpt(row.name_en),
+                        "other": excerpt(first_en[row.name_en].name_zh),
                         "row": first_en[row.name_en].number,
                     },
                 )
@@ -820,3 +826,17 @@ class DatabaseTmpStorage(BaseStorage):
 
     def remove(self) -> None:
         PendingImport.objects.filter(name=self.name or "").delete()
+
+
+def pending_import_claim(*, name: str, user: AbstractBaseUser) -> None:
+    """Record ``user`` as the one who uploaded the pending import ``name``, if nobody is yet.
+
+    django-import-export stores an upload before its reader knows the request; the admin
+    claims it for its user right after.
+    """
+    PendingImport.objects.filter(name=name, uploaded_by=None).update(uploaded_by=user)
+
+
+def pending_import_is_waiting(*, name: str, user: AbstractBaseUser) -> bool:
+    """Whether ``name`` is an upload of ``user``'s still waiting for confirmation."""
+    return PendingImport.objects.filter(name=name, uploaded_by=user).exists()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import uuid
 
+from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.urls import reverse
@@ -184,6 +185,14 @@ class PendingImport(models.Model):
     name = models.CharField(max_length=64, unique=True, default="")
     data = models.BinaryField()
     created_at = models.DateTimeField(default=timezone.now)
+    # Only the one who uploaded the file may confirm its import.
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
 
     class Meta:
         verbose_name = _("pending import")

@@ -24,7 +24,14 @@ from import_export.results import Error, Result, RowResult
 
 from registry.importing import BATCH_FORMAT, COLUMN_NAMES, ZoneChange, zones_import_table
 from registry.models import Batch, Province, Zone
-from zonetracker.tables import CONTENT_TYPES, Table, read_table, table_bytes
+from zonetracker.tables import (
+    CONTENT_TYPES,
+    MAX_LISTED_PROBLEMS,
+    Table,
+    excerpt,
+    read_table,
+    table_bytes,
+)
 
 # --- widgets: how a zone's values are written in an export ---------------------------------------
 
@@ -173,20 +180,29 @@ class ZoneResource(resources.ModelResource):
         keep_instance = kwargs.get("retain_instance_in_row_result", False)
         changes = {change.row.number: change for change in check.changes}
         by_row = check.problems.by_row
+        listed_invalid = 0
         for number, values in dataset.numbered_rows():
             if number in by_row:
                 row_result = self.get_row_result_class()()
                 row_result.import_type = RowResult.IMPORT_TYPE_INVALID
                 row_result.validation_error = ValidationError(by_row[number])
-                result.append_invalid_row(number, values, row_result.validation_error)
+                result.increment_row_result_total(row_result)
+                # The page lists the invalid rows with their values: as few, and as short, as
+                # the summary's errors, so that a file of long bad cells makes a small page.
+                if listed_invalid < MAX_LISTED_PROBLEMS:
+                    listed_invalid += 1
+                    shown = {
+                        name: excerpt(value) if isinstance(value, str) else value
+                        for name, value in values.items()
+                    }
+                    result.append_invalid_row(number, shown, row_result.validation_error)
+                    result.append_row_result(row_result)
             elif number in changes:
                 row_result = self._row_result(
                     changes[number], keep_instance, written=summary.ok and not dry_run
                 )
-            else:
-                continue
-            result.increment_row_result_total(row_result)
-            result.append_row_result(row_result)
+                result.increment_row_result_total(row_result)
+                result.append_row_result(row_result)
         return result
 
     def _row_result(self, change: ZoneChange, keep_instance: bool, *, written: bool) -> RowResult:

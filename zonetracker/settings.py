@@ -229,6 +229,12 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
 IMPORT_MAX_BYTES = env_int("ZONETRACKER_IMPORT_MAX_BYTES", 5 * 1024 * 1024)
 IMPORT_MAX_ROWS = env_int("ZONETRACKER_IMPORT_MAX_ROWS", 20_000)
+# Every row read counts, blank or not. A row may hold at most IMPORT_MAX_COLUMNS cells and a
+# cell at most IMPORT_MAX_CELL_CHARS characters. An XLSX workbook (a zip of XML) may unpack to
+# at most IMPORT_MAX_XLSX_BYTES, which keeps a small file from unpacking into a huge one.
+IMPORT_MAX_COLUMNS = env_int("ZONETRACKER_IMPORT_MAX_COLUMNS", 50)
+IMPORT_MAX_CELL_CHARS = env_int("ZONETRACKER_IMPORT_MAX_CELL_CHARS", 500)
+IMPORT_MAX_XLSX_BYTES = env_int("ZONETRACKER_IMPORT_MAX_XLSX_BYTES", 20 * 1024 * 1024)
 
 # django-import-export: only holders of registry.import_zone may import; uploads waiting for
 # confirmation are kept in the database, which every app process shares.

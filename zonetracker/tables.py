@@ -20,7 +20,11 @@ import datetime
 import io
 import json
 import re
+import struct
+import time
+import unicodedata
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -209,15 +213,47 @@ _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Excel 97-2003 .xls
 # PNG header, for instance).
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
+# A message quotes a long cell by this many characters, followed by its length.
+EXCERPT_CHARS = 40
+# Text up to this long is quoted whole.
+EXCERPT_WHOLE_UP_TO = 120
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """What one table file may hold, from the settings; every row read counts, blank or not."""
+
+    rows: int
+    columns: int
+    cell_chars: int
+    xlsx_bytes: int
+
+    @classmethod
+    def from_settings(cls) -> ReadLimits:
+        return cls(
+            rows=settings.IMPORT_MAX_ROWS,
+            columns=settings.IMPORT_MAX_COLUMNS,
+            cell_chars=settings.IMPORT_MAX_CELL_CHARS,
+            xlsx_bytes=settings.IMPORT_MAX_XLSX_BYTES,
+        )
+
+    @property
+    def last_row(self) -> int:
+        # The header row comes on top of the rows of data.
+        return self.rows + 1
+
 
 def read_table(raw: bytes, *, table: TableFormat) -> Table:
     """Read an uploaded table (CSV in UTF-8, UTF-8 with BOM or GB18030, or XLSX).
 
     The kind of file is recognised from its content, not its name or the format chosen in the
     admin. Raises ``TableFileError`` naming every problem that makes the file unreadable: too
-    big, empty, not text, not a workbook, ragged rows, missing, unnamed or duplicated columns,
-    too many rows. Problems of single values (an unknown province, a bad date) are not checked
-    here but by the import itself.
+    big, empty, not text in an accepted encoding, not a workbook, a workbook that unpacks too
+    big, ragged rows, too many rows or columns, a cell too long or holding an invisible or
+    control character, missing, unnamed or duplicated columns. Reading stops at the first row
+    beyond the limits, so that no file within the upload limit holds a worker for long.
+    Problems of single values (an unknown province, a bad date) are not checked here but by
+    the import itself.
     """
     max_bytes = settings.IMPORT_MAX_BYTES
     if len(raw) > max_bytes:
@@ -227,43 +263,164 @@ def read_table(raw: bytes, *, table: TableFormat) -> Table:
         )
     if not raw.strip():
         raise TableFileError(_("The file is empty."))
+    limits = ReadLimits.from_settings()
     if raw.startswith(_ZIP_MAGIC):
-        return _read_xlsx(raw, table)
+        return _read_xlsx(raw, table, limits)
     if raw.startswith(_OLE2_MAGIC):
         raise TableFileError(
             _("Excel 97-2003 workbooks (.xls) are not read; save the file as .xlsx or as CSV.")
         )
-    return table_from_rows(_csv_rows(decode_text(raw)), table=table, strict_width=True)
+    return table_from_rows(
+        _csv_rows(decode_text(raw)), table=table, strict_width=True, limits=limits
+    )
+
+
+# --- text encodings ----------------------------------------------------------------------------
+
+_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# One valid UTF-8 sequence of two to four bytes (RFC 3629).
+_UTF8_MULTIBYTE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}"
+    rb"|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}"
+    rb"|\xf4[\x80-\x8f][\x80-\xbf]{2}"
+)
+_HIGH_BYTE = re.compile(rb"[\x80-\xff]")
+# What Chinese text in GB18030 decodes to besides ASCII: CJK ideographs (with extension A
+# and the compatibility block), CJK and full-width punctuation, general punctuation and the
+# few symbols and pinyin letters of GB2312. Kana, hangul, Greek, Cyrillic, box drawing and
+# the rest are what other encodings (Shift-JIS, EUC-KR, Big5, Latin-1) turn into when they
+# are read as GB18030.
+_CHINESE_TEXT = re.compile(
+    "[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff01-\uff5e\uffe0-\uffe6"
+    "\u2010-\u2027\u2030-\u205e\u2103\u2116\u2160-\u217f\u2460-\u249b\u3220-\u3229"
+    "\u00a4\u00a7\u00a8\u00b0\u00b1\u00b7\u00d7\u00e0\u00e1\u00e8-\u00ea\u00ec\u00ed"
+    "\u00f2\u00f3\u00f7\u00f9\u00fa\u00fc\u0101\u0113\u011b\u012b\u0144\u0148\u014d"
+    "\u016b\u01ce\u01d0\u01d2\u01d4\u01d6\u01d8\u01da\u01dc\u0251\u0261]"
+)
+_IDEOGRAPH = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# Korean text in EUC-KR reads as GB18030 without an error: its syllables (lead bytes
+# 0xB0-0xC8) land on common Chinese characters. Chinese text keeps to that band only by chance,
+# which a few characters already make unlikely.
+_EUC_KR_SYLLABLE = re.compile(rb"[\xb0-\xc8][\xa1-\xfe]")
+_DOUBLE_BYTE = re.compile(rb"[\x81-\xfe][\x40-\x7e\x80-\xfe]")
+_KOREAN_EVIDENCE = 4
+
+
+def accepted_encodings() -> str:
+    return _("UTF-8 (with or without a BOM) or GB18030/GBK, or an XLSX workbook")
 
 
 def decode_text(raw: bytes) -> str:
-    """Decode a text file: UTF-8 after a BOM, else strict UTF-8, else GB18030.
+    """Decode a text file as UTF-8 (with or without a BOM) or GB18030/GBK; refuse the rest.
 
-    GB18030 comes last because it accepts almost any byte sequence; text that only decodes
-    with it is still refused when it holds control characters, which binary data does.
+    Strict UTF-8 first. A file that is UTF-8 but for a few bytes (one cp1252 byte in it, say)
+    is refused with the place of the first bad byte, not read as GB18030. Otherwise GB18030,
+    which accepts almost any byte sequence, is taken only when what it yields reads as
+    Chinese text: Big5, Shift-JIS, EUC-KR, UTF-16 and Latin-1 files are refused with a
+    message naming the encodings accepted. Text holding control characters is refused too,
+    as binary data decodes to them.
     """
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise TableFileError(
-            _("The file is UTF-16 text; save it as CSV UTF-8 (or CSV in GB18030) instead.")
-        )
-    if raw.startswith(codecs.BOM_UTF8):
-        try:
-            text = raw[len(codecs.BOM_UTF8) :].decode("utf-8")
-        except UnicodeDecodeError:
-            raise TableFileError(
-                _("The file starts as UTF-8 but is not valid UTF-8 further on.")
-            ) from None
-    else:
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            try:
-                text = raw.decode("gb18030")
-            except UnicodeDecodeError:
-                raise TableFileError(_not_text_message()) from None
+    if raw.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        raise TableFileError(_other_encoding_message(_("UTF-32 text")))
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or _utf16_without_bom(raw):
+        raise TableFileError(_other_encoding_message(_("UTF-16 text")))
+    if _CONTROL_BYTES.search(raw):
+        # No text encoding accepted here writes these bytes but for control characters.
+        raise TableFileError(_not_text_message())
+    body = raw[len(codecs.BOM_UTF8) :] if raw.startswith(codecs.BOM_UTF8) else raw
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        if body is not raw or _mostly_utf8(body):
+            raise TableFileError(_bad_utf8_message(body, error.start)) from None
+        text = _decode_gb18030(body)
+        if text is None:
+            raise TableFileError(_not_chinese_message(body, error.start)) from None
     if _CONTROL_CHARACTERS.search(text):
         raise TableFileError(_not_text_message())
     return text
+
+
+def _utf16_without_bom(raw: bytes) -> bool:
+    # The zero byte of every ASCII character, on the odd bytes (little-endian) or the even.
+    start = raw[:4096]
+    half = len(start) // 2
+    return half > 0 and max(start[0::2].count(0), start[1::2].count(0)) * 4 >= half * 3
+
+
+def _mostly_utf8(raw: bytes) -> bool:
+    """Whether more of the file's non-ASCII bytes form UTF-8 characters than do not."""
+    in_sequences = sum(len(match) for match in _UTF8_MULTIBYTE.findall(raw))
+    if not in_sequences:
+        return False
+    high = len(_HIGH_BYTE.findall(raw))
+    return in_sequences >= (high - in_sequences) * 4
+
+
+def _decode_gb18030(raw: bytes) -> str | None:
+    """The text, when the bytes are GB18030 and read as Chinese; None otherwise."""
+    try:
+        text = raw.decode("gb18030")
+    except UnicodeDecodeError:
+        return None
+    ideographs = 0
+    rare = 0
+    for character in text:
+        if character < "\x80":
+            continue
+        if not _CHINESE_TEXT.match(character):
+            return None
+        if _IDEOGRAPH.match(character):
+            ideographs += 1
+            # Outside GB2312: the rare characters. Shift-JIS kanji and kana, and a Latin-1
+            # letter followed by an ASCII one, decode to these.
+            try:
+                character.encode("gb2312")
+            except UnicodeEncodeError:
+                rare += 1
+    if rare and rare * 3 >= ideographs:
+        return None
+    double_bytes = _DOUBLE_BYTE.findall(raw)
+    if len(double_bytes) >= _KOREAN_EVIDENCE and all(
+        _EUC_KR_SYLLABLE.fullmatch(pair) for pair in double_bytes
+    ):
+        try:
+            raw.decode("euc_kr")
+        except UnicodeDecodeError:
+            return text
+        return None
+    return text
+
+
+def _line_of(raw: bytes, offset: int) -> int:
+    return raw.count(b"\n", 0, offset) + 1
+
+
+def _bad_utf8_message(raw: bytes, offset: int) -> str:
+    return _(
+        "The file is not valid UTF-8: byte %(byte)s (0x%(value)02X, line %(line)s) is not part "
+        "of a UTF-8 character; save the file again as CSV UTF-8. Accepted: %(accepted)s."
+    ) % {
+        "byte": offset + 1,
+        "value": raw[offset],
+        "line": _line_of(raw, offset),
+        "accepted": accepted_encodings(),
+    }
+
+
+def _not_chinese_message(raw: bytes, offset: int) -> str:
+    return _(
+        "The file is neither UTF-8 (byte %(byte)s on line %(line)s is not) nor Chinese text "
+        "in GB18030/GBK: it may be Big5, Shift-JIS, EUC-KR or Latin-1. Accepted: "
+        "%(accepted)s."
+    ) % {"byte": offset + 1, "line": _line_of(raw, offset), "accepted": accepted_encodings()}
+
+
+def _other_encoding_message(encoding: str) -> str:
+    return _("The file is %(encoding)s, which is not read. Accepted: %(accepted)s.") % {
+        "encoding": encoding,
+        "accepted": accepted_encodings(),
+    }
 
 
 def _not_text_message() -> str:
@@ -289,14 +446,153 @@ def _csv_rows(text: str) -> Iterator[tuple[int, list[object]]]:
         ) from None
 
 
-def _read_xlsx(raw: bytes, table: TableFormat) -> Table:
+# --- workbooks ---------------------------------------------------------------------------------
+
+# A member of a workbook unpacking to more than this ratio of its packed size is a zip bomb:
+# spreadsheet XML packs ten to thirty times smaller, not hundreds.
+_XLSX_MAX_RATIO = 100
+_XLSX_RATIO_FROM = 1024 * 1024
+_XLSX_MAX_MEMBERS = 1000
+# openpyxl parses about a quarter of a million XML tags a second at worst: a workbook (the
+# first sheet, shared strings, styles and the rest) may hold this many, which bounds the time
+# of any workbook. A batch file of 20,000 rows of 7 cells holds about 760,000.
+_XLSX_MAX_TAGS = 1_000_000
+# Shared strings: a batch file of 20,000 zones holds about 40,000.
+_XLSX_MAX_SHARED_STRINGS = 100_000
+# The last resort: a file that the limits above let through and that still takes more than
+# this many seconds of processor time to read (cells that are costly to parse) is refused.
+READ_DEADLINE_SECONDS = 4.0
+# One row of the sheet (its cells and whatever else sits between it and the next row) may
+# hold this many tags per column; a cell holds 2 to 6, rich text more.
+_XLSX_TAGS_PER_COLUMN = 12
+# What may sit before the first row and after the last (sheet views, column widths, merged
+# cells, conditional formats): generous, but bounded, as openpyxl keeps it in memory.
+_XLSX_OUTSIDE_ROWS_TAGS = 20_000
+_ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.\-]{0,50}:)?row[\s/>]")
+_CHUNK = 1024 * 1024
+
+
+def _unreadable_workbook() -> TableFileError:
+    return TableFileError(_("The file is not a readable XLSX workbook."))
+
+
+def _workbook_too_big(limits: ReadLimits) -> TableFileError:
+    return TableFileError(
+        _(
+            "The workbook unpacks to more than %(max)s of XML, or holds more cells, rows or "
+            "text than an import takes; split it into smaller files."
+        )
+        % {"max": filesizeformat(limits.xlsx_bytes)}
+    )
+
+
+def _check_archive(archive: zipfile.ZipFile, limits: ReadLimits) -> None:
+    """Refuse a zip that unpacks too big, whole or by ratio, before anything is unpacked.
+
+    ``file_size`` is what each member says it unpacks to; zipfile never returns more, so the
+    sum bounds the work.
+    """
+    members = archive.infolist()
+    if len(members) > _XLSX_MAX_MEMBERS:
+        raise _unreadable_workbook()
+    total = 0
+    for member in members:
+        total += member.file_size
+        if (
+            member.file_size > _XLSX_RATIO_FROM
+            and member.file_size > member.compress_size * _XLSX_MAX_RATIO
+        ):
+            raise _workbook_too_big(limits)
+    if total > limits.xlsx_bytes:
+        raise _workbook_too_big(limits)
+    # openpyxl parses the shared strings, styles and the rest whole when it opens a workbook,
+    # wherever the workbook's relations put them: every member counts, in C, before that.
+    tags = 0
+    strings = 0
+    for member in members:
+        with archive.open(member) as stream:
+            while chunk := stream.read(_CHUNK):
+                tags += chunk.count(b"<")
+                # Each shared string costs openpyxl as much as a dozen other tags.
+                strings += chunk.count(b"<si>") + chunk.count(b"<si ")
+                if tags > _XLSX_MAX_TAGS or strings > _XLSX_MAX_SHARED_STRINGS:
+                    raise _workbook_too_big(limits)
+
+
+def _check_sheet_xml(
+    archive: zipfile.ZipFile, sheet_path: str, table: TableFormat, limits: ReadLimits
+) -> None:
+    """Count the rows of the first sheet and the tags of each before openpyxl parses it.
+
+    openpyxl builds each row whole before handing it over and keeps unknown elements: a
+    single row of a million empty cells takes it seconds and half a gigabyte. Counting ``<``
+    runs in C over the unpacked bytes, a megabyte at a time, and stops at the first limit.
+    """
+    per_row = limits.columns * _XLSX_TAGS_PER_COLUMN
+    rows = 0
+    # Tags since the last row tag (or the start); a row tag may straddle two chunks, so the
+    # last bytes of each chunk wait for the next.
+    segment = 0
+    pending = b""
+    with archive.open(sheet_path) as stream:
+        while True:
+            chunk = stream.read(_CHUNK)
+            buffer = pending + chunk
+            end = len(buffer) if not chunk else max(0, len(buffer) - 128)
+            start = 0
+            for match in _ROW_TAG.finditer(buffer, 0, len(buffer)):
+                if match.start() >= end:
+                    break
+                segment += buffer.count(b"<", start, match.start())
+                allowed = per_row if rows else _XLSX_OUTSIDE_ROWS_TAGS
+                if segment > allowed:
+                    raise _workbook_too_big(limits)
+                rows += 1
+                if rows > limits.last_row:
+                    raise TableFileError(table.too_many_rows_message(limits.rows))
+                segment = 0
+                start = match.start()
+            segment += buffer.count(b"<", start, end)
+            if segment > _XLSX_OUTSIDE_ROWS_TAGS + per_row:
+                raise _workbook_too_big(limits)
+            pending = buffer[end:]
+            if not chunk:
+                break
+
+
+def _read_xlsx(raw: bytes, table: TableFormat, limits: ReadLimits) -> Table:
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
+    # Whatever a damaged or hostile workbook makes zipfile, openpyxl or the XML parser raise
+    # means the same to the user: the file is not a workbook that can be read.
+    unreadable = (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        InvalidFileException,
+        KeyError,
+        OSError,
+        ValueError,
+        TypeError,
+        AttributeError,
+        IndexError,
+        EOFError,
+        NotImplementedError,
+        SyntaxError,  # xml.etree's ParseError
+        RuntimeError,
+        ArithmeticError,  # a date serial far out of range
+        struct.error,
+        zlib.error,
+    )
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            _check_archive(archive, limits)
+    except unreadable:
+        raise _unreadable_workbook() from None
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
-        raise TableFileError(_("The file is not a readable XLSX workbook.")) from None
+    except unreadable:
+        raise _unreadable_workbook() from None
     try:
         if not workbook.worksheets:
             raise TableFileError(_("The workbook has no worksheet."))
@@ -304,31 +600,119 @@ def _read_xlsx(raw: bytes, table: TableFormat) -> Table:
         if len(workbook.sheetnames) > 1:
             notices.append(
                 _("Only the first sheet, “%(sheet)s”, was read; the workbook has %(count)s.")
-                % {"sheet": workbook.sheetnames[0], "count": len(workbook.sheetnames)}
+                % {"sheet": excerpt(workbook.sheetnames[0]), "count": len(workbook.sheetnames)}
             )
         sheet = workbook.worksheets[0]
-        # Some writers store wrong sheet dimensions, which read-only mode would trust.
-        sheet.reset_dimensions()
-        return table_from_rows(_sheet_rows(sheet), table=table, strict_width=False, notices=notices)
+        try:
+            # openpyxl keeps the sheet's part name privately; the tags are counted there.
+            _check_sheet_xml(workbook._archive, sheet._worksheet_path, table, limits)
+            # Some writers store wrong sheet dimensions, which read-only mode would trust.
+            sheet.reset_dimensions()
+            return table_from_rows(
+                _sheet_rows(sheet), table=table, strict_width=False, notices=notices, limits=limits
+            )
+        except TableFileError:
+            raise
+        except unreadable:
+            raise _unreadable_workbook() from None
     finally:
         workbook.close()
 
 
 def _sheet_rows(sheet) -> Iterator[tuple[int, list[object]]]:
-    # Read-only mode streams the sheet, so a huge sheet stops at the row limit instead of
-    # filling memory; it also yields empty rows for gaps, which keeps row numbers right.
-    try:
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            cells = list(values)
-            while cells and _is_blank(cells[-1]):
-                cells.pop()
-            yield number, cells
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
-        raise TableFileError(_("The file is not a readable XLSX workbook.")) from None
+    # Read-only mode streams the sheet; it also yields empty rows for gaps, which keeps row
+    # numbers right and lets every row, blank or not, count against the limit.
+    for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+        cells = list(values)
+        while cells and _is_blank(cells[-1]):
+            cells.pop()
+        yield number, cells
 
 
 def _is_blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
+
+
+# --- cells -------------------------------------------------------------------------------------
+
+# Characters no cell may hold: controls (tab and line breaks included) and invisible format
+# characters (zero-width spaces and joiners, bidi controls, BOMs), and the line and paragraph
+# separators. Two names differing by one of them look identical and would be two zones.
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
+_CONTROL_NAMES = {
+    "\t": "CHARACTER TABULATION",
+    "\n": "LINE FEED",
+    "\r": "CARRIAGE RETURN",
+}
+
+
+def excerpt(text: str) -> str:
+    """Text short enough to quote in a message: whole, or its start and its length."""
+    if len(text) <= EXCERPT_WHOLE_UP_TO:
+        return text
+    return _("%(start)s… (%(length)s characters)") % {
+        "start": text[:EXCERPT_CHARS],
+        "length": len(text),
+    }
+
+
+def character_name(character: str) -> str:
+    """``U+200B ZERO WIDTH SPACE``: a character as a message names it."""
+    name = unicodedata.name(character, "") or _CONTROL_NAMES.get(character, "")
+    return f"U+{ord(character):04X} {name}".rstrip()
+
+
+def invisible_character(text: str) -> str | None:
+    """The first control or invisible format character of ``text``, or None."""
+    for character in text:
+        if unicodedata.category(character) in _INVISIBLE_CATEGORIES:
+            return character
+    return None
+
+
+_KANA = re.compile("[\u3040-\u30ff\u31f0-\u31ff\uff65-\uff9f]")
+_HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")
+# Latin letters with accents and the Latin-1 symbols: what UTF-8 read as Latin-1 or cp1252
+# looks like ("æ­" for "杭").
+_LATIN_MOJIBAKE = re.compile("[\u0080-\u024f]")
+
+
+def chinese_name_problem(text: str) -> str | None:
+    """Why ``text`` cannot be a name in Chinese, or None when it can.
+
+    A Chinese name holds Chinese characters, and none of what text read in the wrong
+    encoding turns into: private-use or unassigned code points, Latin-1 letters and symbols
+    ("Ã¦"), kana (half-width or not) or hangul.
+    """
+    for character in text:
+        if unicodedata.category(character) in {"Co", "Cn"} or (
+            _KANA.match(character) or _HANGUL.match(character) or _LATIN_MOJIBAKE.match(character)
+        ):
+            return _(
+                "“%(value)s” is not a Chinese name: it holds %(character)s. Check that the file "
+                "was saved as UTF-8 or GB18030."
+            ) % {"value": excerpt(text), "character": character_name(character)}
+    if not _IDEOGRAPH.search(text):
+        return _("“%(value)s” is not a Chinese name: it holds no Chinese character.") % {
+            "value": excerpt(text)
+        }
+    return None
+
+
+def _cell_problem(value: object, limits: ReadLimits) -> str | None:
+    if not isinstance(value, str):
+        return None
+    if len(value) > limits.cell_chars:
+        return _("the text “%(text)s” is longer than %(max)s characters.") % {
+            "text": excerpt(value),
+            "max": limits.cell_chars,
+        }
+    character = invisible_character(value)
+    if character is not None:
+        return _("the text holds %(character)s, an invisible or control character; remove it.") % {
+            "character": character_name(character)
+        }
+    return None
 
 
 def table_from_rows(
@@ -337,42 +721,91 @@ def table_from_rows(
     table: TableFormat,
     strict_width: bool = True,
     notices: Sequence[str] = (),
+    limits: ReadLimits | None = None,
 ) -> Table:
     """Check raw rows (header first) and build a ``Table`` of the format's columns.
 
-    ``rows`` yields ``(spreadsheet row number, cells)``. Blank rows are skipped. With
-    ``strict_width`` (CSV) every row must have as many cells as the header; without it
-    (spreadsheets, where empty cells at the end of a row are simply absent) a row may be
-    shorter, but never hold a value beyond the last named column.
+    ``rows`` yields ``(spreadsheet row number, cells)``. Every row counts against the row
+    limit, blank or not, and reading stops at the first row beyond it; blank rows are then
+    skipped. A row may hold at most the column limit of cells. With ``strict_width`` (CSV)
+    every row must have as many cells as the header; without it (spreadsheets, where empty
+    cells at the end of a row are simply absent) a row may be shorter, but never hold a value
+    beyond the last named column. Text cells are normalised (NFC, surrounding white space
+    removed) and refused when too long or holding a control or invisible character.
     """
-    max_rows = settings.IMPORT_MAX_ROWS
+    limits = limits or ReadLimits.from_settings()
     problems: list[str] = []
     dataset = Table()
     dataset.notices.extend(notices)
     header: list[str] | None = None
     positions: dict[str, int] = {}
 
+    # The processor time of this thread: the work the file costs, whatever else the machine
+    # (or another thread of the worker) is doing meanwhile.
+    deadline = time.thread_time() + READ_DEADLINE_SECONDS
     for number, cells in rows:
+        if number > limits.last_row:
+            raise TableFileError(table.too_many_rows_message(limits.rows))
+        if time.thread_time() > deadline:
+            raise TableFileError(
+                _(
+                    "Row %(row)s: the file takes too long to read; split it into smaller files "
+                    "or save it again as CSV."
+                )
+                % {"row": number}
+            )
+        if len(cells) > limits.columns:
+            raise TableFileError(
+                _("Row %(row)s has %(count)s cells; at most %(max)s columns are read.")
+                % {"row": number, "count": len(cells), "max": limits.columns}
+            )
         if all(_is_blank(cell) for cell in cells):
             continue
         if header is None:
             header = [_header_text(cell) for cell in cells]
+            for position, text in enumerate(header):
+                if len(text) > limits.cell_chars:
+                    problems.append(
+                        _(
+                            "Row %(row)s, column %(letter)s: the header is longer than %(max)s "
+                            "characters."
+                        )
+                        % {
+                            "row": number,
+                            "letter": column_letter(position),
+                            "max": limits.cell_chars,
+                        }
+                    )
+            if problems:
+                raise TableFileError(problems)
             positions = _read_header(header, number, dataset, problems, table)
             if problems:
                 raise TableFileError(problems)
             dataset.headers = list(positions)
-            # (position, keeps dates) of each column, worked out once for every row.
-            layout = [(position, table.keeps_dates(name)) for name, position in positions.items()]
+            # (name, position, keeps dates) of each column, worked out once for every row.
+            layout = [
+                (name, position, table.keeps_dates(name)) for name, position in positions.items()
+            ]
             continue
         if len(cells) != len(header) and (strict_width or len(cells) > len(header)):
             problems.append(_ragged_message(number, len(cells), len(header), cells, strict_width))
             continue
-        if len(dataset.row_numbers) >= max_rows:
-            raise TableFileError(table.too_many_rows_message(max_rows))
         padded = [*cells, *[None] * (len(header) - len(cells))]
-        dataset.append(
-            [normalise_cell(padded[position], keep_dates=keep) for position, keep in layout]
-        )
+        values = []
+        for name, position, keep in layout:
+            value = normalise_cell(padded[position], keep_dates=keep)
+            problem = _cell_problem(value, limits)
+            if problem is not None:
+                problems.append(
+                    _("Row %(row)s, column %(column)s: %(problem)s")
+                    % {
+                        "row": number,
+                        "column": excerpt(dataset.column_labels.get(name, name)),
+                        "problem": problem,
+                    }
+                )
+            values.append(value)
+        dataset.append(values)
         dataset.row_numbers.append(number)
 
     if header is None:
@@ -490,10 +923,12 @@ def escape_formula(value: object) -> object:
 
 
 def normalise_cell(value: object, *, keep_dates: bool = False) -> object:
-    """A cell as a check expects it: trimmed text without the export's leading ``'``.
+    """A cell as a check expects it: NFC text, trimmed, without the export's leading ``'``.
 
-    Spreadsheet cells arrive typed: whole numbers become their digits (Excel stores 3 as 3.0),
-    dates stay dates only in the columns that keep them.
+    Trimming removes all surrounding white space, the ideographic space U+3000 included; NFC
+    makes "é" typed as e and a combining accent the same text as "é". Spreadsheet cells arrive
+    typed: whole numbers become their digits (Excel stores 3 as 3.0), dates stay dates only
+    in the columns that keep them.
     """
     if value is None:
         return ""
@@ -507,7 +942,7 @@ def normalise_cell(value: object, *, keep_dates: bool = False) -> object:
         return "TRUE" if value else "FALSE"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    text = str(value).strip()
+    text = unicodedata.normalize("NFC", str(value)).strip()
     # The one apostrophe the export put in front of formula-like text (escape_formula).
     return text[1:] if text.startswith("'") else text
 

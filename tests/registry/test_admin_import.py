@@ -162,13 +162,14 @@ def test_a_preview_stored_by_one_request_is_confirmed_by_the_next_from_the_datab
 
 
 def test_the_preview_escapes_html_in_names(admin_client: Client):
-    response = preview(admin_client, csv_file([zone_row("<script>alert(1)</script>")]))
+    # In the English name: a Chinese name must hold Chinese characters.
+    response = preview(admin_client, csv_file([zone_row("测试市", "<script>alert(1)</script>")]))
 
     html = page_text(response)
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     confirm(admin_client, response)
-    assert Zone.objects.filter(name_zh="<script>alert(1)</script>").exists()
+    assert Zone.objects.filter(name_en="<script>alert(1)</script>").exists()
 
 
 # --- refusals -----------------------------------------------------------------------------------
@@ -332,3 +333,126 @@ def test_saving_an_upload_forgets_those_abandoned_for_more_than_a_day():
     assert set(PendingImport.objects.values_list("data", flat=True)) >= {b"recent", b"new"}
     assert not PendingImport.objects.filter(pk=abandoned.pk).exists()
     assert PendingImport.objects.filter(pk=recent.pk).exists()
+
+
+# --- a confirm form changed in the browser ------------------------------------------------------
+
+TAMPERED = "The confirmation of this import is incomplete or was changed"
+GONE = "This upload is no longer waiting for confirmation"
+
+
+@pytest.fixture
+def bob_admin(db) -> User:
+    """Another Administrator, with an upload of his own waiting."""
+    from zonetracker.permissions import ADMINISTRATOR
+
+    return make_user("bob-admin", ADMINISTRATOR, staff=True)
+
+
+def assert_refused_on_the_page(response, message: str) -> None:
+    assert response.status_code == 200
+    assert "Nothing was imported" in page_text(response)
+    assert message in page_text(response)
+    assert register_counts() == (0, 0)
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"format": "7"},
+        {"format": "-1"},
+        {"format": "csv"},
+        {"format": ""},
+        {"resource": "3"},
+        {"resource": "ZoneResource"},
+    ],
+    ids=[
+        "format out of range",
+        "negative format",
+        "format as text",
+        "no format",
+        "resource out of range",
+        "resource as text",
+    ],
+)
+def test_a_confirm_form_with_a_changed_field_is_refused_on_the_page(
+    admin_client: Client, overrides: dict[str, str]
+):
+    previewed = preview(admin_client, csv_file(two_new_zones()))
+
+    response = confirm(admin_client, previewed, **overrides)
+
+    assert_refused_on_the_page(response, TAMPERED)
+
+
+@pytest.mark.parametrize("missing", ["import_file_name", "original_file_name", "format"])
+def test_a_confirm_form_with_a_missing_field_is_refused_on_the_page(
+    admin_client: Client, missing: str
+):
+    previewed = preview(admin_client, csv_file(two_new_zones()))
+    data = {**previewed.context["confirm_form"].initial}
+    del data[missing]
+
+    response = admin_client.post(PROCESS_URL, data, follow=True)
+
+    assert_refused_on_the_page(response, TAMPERED)
+
+
+@pytest.mark.parametrize(
+    "name", ["0" * 32, "../../../etc/passwd", "x" * 5000, "名字", "' OR 1=1 --"]
+)
+def test_a_confirm_form_naming_an_upload_that_does_not_exist_is_refused(
+    admin_client: Client, name: str
+):
+    previewed = preview(admin_client, csv_file(two_new_zones()))
+
+    response = confirm(admin_client, previewed, import_file_name=name)
+
+    assert_refused_on_the_page(response, GONE)
+    assert PendingImport.objects.count() == 1
+
+
+def test_a_confirm_form_naming_someone_elses_upload_is_refused(
+    client: Client, alice: User, bob_admin: User
+):
+    client.force_login(bob_admin)
+    bobs = preview(client, csv_file(two_new_zones()))
+    bobs_name = bobs.context["confirm_form"].initial["import_file_name"]
+    client.force_login(alice)
+    alices = preview(client, csv_file([zone_row("测试三市", "Testthree")]))
+
+    response = confirm(client, alices, import_file_name=bobs_name)
+
+    assert_refused_on_the_page(response, GONE)
+    # Bob may still confirm his own.
+    client.force_login(bob_admin)
+    confirm(client, bobs)
+    assert register_counts() == (2, 1)
+
+
+def test_the_format_chosen_does_not_change_how_the_file_is_read(admin_client: Client):
+    previewed = preview(admin_client, csv_file(two_new_zones()))
+
+    confirm(admin_client, previewed, format=XLSX)
+
+    assert register_counts() == (2, 1)
+
+
+def test_a_changed_original_file_name_is_harmless(admin_client: Client):
+    previewed = preview(admin_client, csv_file(two_new_zones()))
+
+    response = confirm(admin_client, previewed, original_file_name="<b>x</b>" * 1000)
+
+    assert response.status_code == 200
+    assert register_counts() == (2, 1)
+
+
+def test_the_admin_page_of_a_file_of_long_bad_names_stays_small(admin_client: Client):
+    rows = [zone_row("名" * 499, f"N{number}") for number in range(3_000)]
+
+    response = preview(admin_client, csv_file(rows))
+
+    assert response.status_code == 200
+    assert len(response.content) < 200_000
+    assert "… and " in page_text(response)
+    assert register_counts() == (0, 0)

@@ -23,7 +23,8 @@ from zonetracker.permissions import APPROVER
 EXPORT_URL = reverse("admin:registry_zone_export")
 CSV, XLSX = "0", "1"
 
-FORMULA_LIKE_NAMES = ['=HYPERLINK("http://example.com","x")', "+1", "-2", "@SUM(A1)", "==cmd"]
+# Chinese names hold a Chinese character, which the import checks.
+FORMULA_LIKE_NAMES = ['=HYPERLINK("http://example.com","市")', "+1市", "-2市", "@SUM(A1)市", "==市"]
 
 
 @pytest.fixture
