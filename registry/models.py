@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 from pypinyin import Style, lazy_pinyin
 from simple_history.models import HistoricalRecords
 
@@ -99,6 +100,11 @@ class Batch(models.Model):
 
     def __str__(self) -> str:
         return _("Batch %(number)s") % {"number": self.number}
+
+    @property
+    def short_name(self) -> str:
+        """The batch in a column headed "Batch": its number in English, 第N批 in Chinese."""
+        return pgettext("a batch in a column headed Batch", "%(number)s") % {"number": self.number}
 
 
 class ZoneKind(models.TextChoices):
