@@ -111,8 +111,8 @@ def notification_text(kind: str, params: dict) -> str:
         }
     if kind == NotificationKind.REMINDER:
         return _(
-            "Reminder: %(to_enter)s evaluations to enter and %(to_approve)s to approve are "
-            "near or past their deadline."
+            "Reminder, deadlines near or past: evaluations to enter, %(to_enter)s; "
+            "to approve, %(to_approve)s."
         ) % {
             "to_enter": len(params.get("to_enter", [])),
             "to_approve": len(params.get("to_approve", [])),
@@ -297,7 +297,8 @@ def reminders_due(*, today: datetime.date, days: int) -> list[Reminder]:
     def reminder_of(user: AbstractBaseUser) -> Reminder:
         return reminders.setdefault(user.pk, Reminder(recipient=user))
 
-    for cycle in cycles.filter(entry_deadline__lte=horizon):
+    # Scores are entered only while a cycle is open for entry.
+    for cycle in cycles.filter(status=CycleStatus.OPEN, entry_deadline__lte=horizon):
         to_enter = (
             Evaluation.objects.for_cycle(cycle)
             .filter(

@@ -45,13 +45,17 @@ def test_a_reviewer_is_reminded_of_late_work_and_reads_it_in_both_languages(page
     nav_link = page.get_by_role("link", name="Notifications 1")
     expect(nav_link).to_be_visible()
     nav_link.click()
-    expect(page.get_by_text("Reminder: 1 evaluations to enter and 0 to approve")).to_be_visible()
+    expect(
+        page.get_by_text(
+            "Reminder, deadlines near or past: evaluations to enter, 1; to approve, 0."
+        )
+    ).to_be_visible()
 
     page.get_by_label("Language").select_option(label="简体中文")
     page.get_by_role("button", name="Switch").click()
     expect(page.get_by_role("heading", name="通知")).to_be_visible()
     expect(
-        page.get_by_text("提醒：1项待填报评估和0项待审核评估临近或已过截止日期。")
+        page.get_by_text("提醒：截止日期临近或已过，待填报评估1项，待审核评估0项。")
     ).to_be_visible()
     page.get_by_role("button", name="全部标记为已读").click()
     expect(page.get_by_role("link", name="通知", exact=True)).to_be_visible()

@@ -113,6 +113,13 @@ def test_an_approver_is_not_reminded_of_what_four_eyes_forbids_them(work, bob):
     assert [m.to for m in mail.outbox] == [["bob@example.org"]]
 
 
+def test_a_cycle_in_review_reminds_approvers_but_no_longer_asks_for_entry(work):
+    set_deadlines(work, TODAY - DAY, TODAY - DAY)
+    Cycle.objects.filter(pk=work.pk).update(status="in_review")
+    run()
+    assert [m.to for m in mail.outbox] == [["bob@example.org"]]
+
+
 def test_a_published_cycle_reminds_nobody(work):
     set_deadlines(work, TODAY - DAY, TODAY - DAY)
     Cycle.objects.filter(pk=work.pk).update(status="published")

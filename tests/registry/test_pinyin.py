@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import re
 
 from django.test import Client
@@ -83,3 +84,15 @@ def test_zones_written_in_bulk_get_their_key(db) -> None:
         ]
     )
     assert Zone.objects.get(pk=zone.pk).name_pinyin == "an1 qing4"
+
+
+def test_the_migration_gives_existing_zones_their_key(register) -> None:
+    from django.apps import apps
+
+    migration = importlib.import_module("registry.migrations.0003_zone_name_pinyin")
+    Zone.objects.update(name_pinyin="")
+
+    migration.fill_name_pinyin(apps, None)
+
+    assert not Zone.objects.filter(name_pinyin="").exists()
+    assert all(z.name_pinyin == pinyin_key(z.name_zh) for z in Zone.objects.all())
