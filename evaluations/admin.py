@@ -122,7 +122,7 @@ class CycleAdmin(ReadOnlyHistoryAdmin):
     inlines = [IndicatorInline]
     actions = ["publish"]
     fieldsets = [
-        (None, {"fields": ["year", "cutoff", "status"]}),
+        (None, {"fields": ["year", "cutoff", "status", "entry_deadline", "approval_deadline"]}),
         (
             gettext_lazy("Policy"),
             {

@@ -11,6 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -123,6 +124,18 @@ class Cycle(models.Model):
     measure_bounds = models.JSONField(
         _("measure bounds when ranked"), default=dict, blank=True, editable=False
     )
+    entry_deadline = models.DateField(
+        _("deadline for entry"),
+        null=True,
+        blank=True,
+        help_text=_("Reviewers submit their evaluations by this date."),
+    )
+    approval_deadline = models.DateField(
+        _("deadline for approval"),
+        null=True,
+        blank=True,
+        help_text=_("Approvers approve or return the submitted evaluations by this date."),
+    )
 
     history = HistoricalRecords()
     objects = CycleQuerySet.as_manager()
@@ -154,6 +167,14 @@ class Cycle(models.Model):
         ):
             raise ValidationError(
                 {"grade3_threshold": _("The grade 3 threshold cannot exceed grade 2's.")}
+            )
+        if (
+            self.entry_deadline is not None
+            and self.approval_deadline is not None
+            and self.approval_deadline < self.entry_deadline
+        ):
+            raise ValidationError(
+                {"approval_deadline": _("The approval deadline cannot come before entry's.")}
             )
 
     @property
@@ -548,6 +569,21 @@ class Evaluation(models.Model):
         return Evaluation.objects.filter(pk=self.pk).changed_by(user).exists()
 
     @property
+    def is_overdue(self) -> bool:
+        """Past its cycle's deadline for the step it waits on: entry (a draft or a returned
+        evaluation) or approval (a submitted one). Never once the cycle is published."""
+        cycle = self.cycle
+        if cycle.is_published:
+            return False
+        if self.status in {EvaluationStatus.DRAFT, EvaluationStatus.RETURNED}:
+            deadline = cycle.entry_deadline
+        elif self.status == EvaluationStatus.SUBMITTED:
+            deadline = cycle.approval_deadline
+        else:
+            return False
+        return deadline is not None and timezone.localdate() > deadline
+
+    @property
     def is_editable(self) -> bool:
         """Scores may change: the cycle is open and the evaluation is a draft or returned."""
         return self.cycle.is_open and self.status in {
@@ -713,3 +749,54 @@ class Decision(models.Model):
             "year": cycle.year,
             "limit": cycle.exit_after,
         }
+
+
+class NotificationKind(models.TextChoices):
+    RETURNED = "returned", _("evaluation returned")
+    SUBMITTED = "submitted", _("evaluation submitted for approval")
+    PUBLISHED = "published", _("cycle published")
+    DECIDED = "decided", _("decision recorded")
+    REMINDER = "reminder", _("deadline reminder")
+
+
+class NotificationQuerySet(models.QuerySet):
+    def for_user(self, user) -> NotificationQuerySet:
+        """A user's notifications, newest first."""
+        return self.filter(recipient=user).order_by("-created_at", "-pk")
+
+    def unread(self) -> NotificationQuerySet:
+        return self.filter(read_at__isnull=True)
+
+
+class Notification(models.Model):
+    """Something that happened which a user should know of, shown on the site and e-mailed.
+
+    The text is kept as a kind and its parameters, not as sentences, so that it reads in the
+    language of whoever opens it (``evaluations.notifications`` words it).
+    """
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("recipient"),
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=NotificationKind.choices)
+    params = models.JSONField(_("text parameters"), default=dict, blank=True)
+    link = models.CharField(_("link"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [
+            models.Index(fields=["recipient", "read_at"], name="notification_unread"),
+            models.Index(fields=["recipient", "kind", "created_at"], name="notification_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} → {self.recipient_id}"

@@ -22,6 +22,7 @@ from evaluations.charts import Bar, bar_chart, grade_distribution_chart
 from evaluations.models import Cycle, Evaluation, Grade, Outcome, Recommendation
 from evaluations.rankings import RankingRow, export_value, previous_published_cycle, ranking_rows
 from registry.models import Zone
+from zonetracker.tables import demo_marked
 
 # The totals chart shows this many zones from the top and as many from the bottom.
 CHART_ENDS = 10
@@ -276,5 +277,9 @@ def ranking_table_dataset(table: RankingTable) -> tablib.Dataset:
                 else export_value(value)
                 for value in line.export_cells()
             ]
+        )
+    if table.cycle.is_demo:
+        return demo_marked(
+            dataset, header=_("Demonstration"), marker=_("demonstration data, not official results")
         )
     return dataset

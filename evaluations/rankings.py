@@ -18,6 +18,7 @@ from evaluations.models import (
     IndicatorKind,
     Recommendation,
 )
+from zonetracker.tables import demo_marked
 
 # The columns of export_rankings (DESIGN §5); other programs rely on them.
 EXPORT_COLUMNS = [
@@ -121,12 +122,17 @@ def export_value(value: object) -> object:
 
 
 def rankings_dataset(rows: Iterable[RankingRow]) -> tablib.Dataset:
-    """The rows in the columns of ``export_rankings`` (DESIGN §5), for every export format."""
+    """The rows in the columns of ``export_rankings`` (DESIGN §5), for every export format;
+    rows of a demonstration cycle have one more, final column ``demo``."""
     dataset = tablib.Dataset(headers=EXPORT_COLUMNS)
+    demo = False
     for row in rows:
         record = row.export_record()
         dataset.append([export_value(record[column]) for column in EXPORT_COLUMNS])
-    return dataset
+        demo = demo or row.evaluation.cycle.is_demo
+    # Demonstration data says so on every row, in a final ``demo`` column; official results
+    # keep exactly the documented columns.
+    return demo_marked(dataset) if demo else dataset
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from evaluations.models import (
     Indicator,
     Score,
 )
-from registry.models import Zone, in_active_language
+from registry.models import Zone, zone_name_ordering
 from registry.selectors import StatusChange, status_changes
 
 
@@ -44,7 +44,7 @@ def _queue_of(cycle: Cycle) -> EvaluationQuerySet:
     return (
         Evaluation.objects.for_cycle(cycle)
         .select_related("zone__province", "zone__batch", "reviewer", "submitted_by")
-        .order_by(in_active_language("zone__name_zh", "zone__name_en"))
+        .order_by(zone_name_ordering("zone__"))
     )
 
 
@@ -206,7 +206,7 @@ def cycle_recommendations(cycle: Cycle) -> list[Decision]:
     return list(
         Decision.objects.for_cycle(cycle)
         .with_related()
-        .order_by(in_active_language("zone__name_zh", "zone__name_en"), "pk")
+        .order_by(zone_name_ordering("zone__"), "pk")
     )
 
 

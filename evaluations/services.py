@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
-from evaluations import rules, scoring
+from evaluations import notifications, rules, scoring
 from evaluations.models import (
     Cycle,
     CycleStatus,
@@ -475,6 +475,7 @@ def evaluation_submit(
         evaluation.save(
             update_fields=["version", "status", "submitted_by", "submitted_at", "return_reason"]
         )
+        notifications.notify_submitted(evaluation=evaluation, by=by)
     return evaluation
 
 
@@ -519,6 +520,7 @@ def evaluation_return(
         evaluation.return_reason = reason
         evaluation._history_user = by
         evaluation.save(update_fields=["version", "status", "return_reason"])
+        notifications.notify_returned(evaluation=evaluation, by=by)
     return evaluation
 
 
@@ -689,6 +691,7 @@ def cycle_publish(*, cycle: Cycle, by: AbstractBaseUser | None = None) -> list[D
             for evaluation, advice in recommendations_for(cycle)
             if advice.is_action
         ]
+        notifications.notify_published(cycle=cycle, by=by)
         return bulk_create_with_history(decisions, Decision, default_user=by)
 
 
@@ -766,4 +769,5 @@ def decision_record(
             # latest history record is the one this save wrote.
             decision.status_change = zone.history.order_by("-history_id").first()
         decision.save()
+        notifications.notify_decided(decision=decision, by=by)
     return decision

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from evaluations import decision_views, ranking_views, views
+from evaluations import decision_views, notification_views, ranking_views, views
 
 app_name = "evaluations"
 
@@ -20,5 +20,11 @@ urlpatterns = [
         "cycles/<int:year>/decisions/<int:pk>/",
         decision_views.decision_record_view,
         name="decision_record",
+    ),
+    path("notifications/", notification_views.notification_list, name="notification_list"),
+    path(
+        "notifications/read/",
+        notification_views.notification_mark_all_read,
+        name="notification_mark_all_read",
     ),
 ]

@@ -44,7 +44,7 @@ from evaluations.services import (
     evaluation_submit,
     missing_indicators,
 )
-from registry.models import in_active_language
+from registry.models import zone_name_ordering
 from zonetracker.permissions import entered_or_edited
 
 EVALUATIONS_PER_PAGE = 50
@@ -86,9 +86,7 @@ def cycle_evaluations(request: HttpRequest, year: int) -> HttpResponse:
     in_cycle = Evaluation.objects.for_cycle(cycle)
     filterset = EvaluationFilter(
         request.GET,
-        queryset=in_cycle.with_related()
-        .with_last_change()
-        .order_by(in_active_language("zone__name_zh", "zone__name_en")),
+        queryset=in_cycle.with_related().with_last_change().order_by(zone_name_ordering("zone__")),
         request=request,
     )
     # As on the register: a filter that cannot be read matches nothing rather than everything.

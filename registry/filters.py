@@ -10,7 +10,15 @@ from django import forms
 from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 from django.utils.translation import gettext_lazy as _
 
-from registry.models import Batch, Province, Region, Zone, ZoneStatus, in_active_language
+from registry.models import (
+    Batch,
+    Province,
+    Region,
+    Zone,
+    ZoneStatus,
+    in_active_language,
+    zone_name_ordering,
+)
 
 
 class BatchChoiceField(forms.ModelChoiceField):
@@ -120,7 +128,7 @@ class ZoneOrder:
     def apply(self, zones: QuerySet[Zone]) -> QuerySet[Zone]:
         # Names sort in the active language, as they are shown; the name also breaks ties so
         # that pages are stable (names are unique).
-        name = F(in_active_language("name_zh", "name_en"))
+        name = F(zone_name_ordering())
         keys: dict[str, F | Case] = {
             "name": name,
             "province": F(in_active_language("province__name_zh", "province__name_en")),

@@ -11,8 +11,9 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext_lazy as _
+from pypinyin import Style, lazy_pinyin
 from simple_history.models import HistoricalRecords
 
 
@@ -20,6 +21,24 @@ def in_active_language(name_zh: str, name_en: str) -> str:
     """The Chinese name when the active language is Chinese, the English one otherwise."""
     language = get_language() or ""
     return name_zh if language.startswith("zh") else name_en
+
+
+def pinyin_key(name_zh: str) -> str:
+    """The key that sorts Chinese names as a Chinese reader expects: by pinyin, syllable by
+    syllable, tone numbers breaking ties (安徽 ``an1 hui1`` < 北京 < 重庆 ``chong2 qing4``).
+
+    pypinyin reads words, not single characters, so a polyphone takes its reading in the name
+    (重庆 is chóng, not zhòng). The key is plain ASCII, so both databases sort it alike.
+    """
+    return " ".join(
+        lazy_pinyin(name_zh, style=Style.TONE3, neutral_tone_with_five=True, errors="default")
+    ).lower()
+
+
+def zone_name_ordering(prefix: str = "") -> str:
+    """The lookup that orders zones by name in the active language: by pinyin in Chinese, by
+    the English name otherwise. ``prefix`` reaches the zone from another model (``zone__``)."""
+    return in_active_language(f"{prefix}name_pinyin", f"{prefix}name_en")
 
 
 class Region(models.TextChoices):
@@ -82,6 +101,11 @@ class Batch(models.Model):
     def __str__(self) -> str:
         return _("Batch %(number)s") % {"number": self.number}
 
+    @property
+    def short_name(self) -> str:
+        """The batch in a column headed "Batch": its number in English, 第N批 in Chinese."""
+        return pgettext("a batch in a column headed Batch", "%(number)s") % {"number": self.number}
+
 
 class ZoneKind(models.TextChoices):
     CITY = "city", _("city")
@@ -107,6 +131,13 @@ class ZoneQuerySet(models.QuerySet):
 
     def approved_by(self, cutoff: datetime.date) -> ZoneQuerySet:
         return self.filter(batch__approved_on__lte=cutoff)
+
+    def bulk_create(self, objs, *args, **kwargs):
+        # A bulk write skips save(), where a zone's pinyin key is made.
+        objs = list(objs)
+        for zone in objs:
+            zone.name_pinyin = pinyin_key(zone.name_zh)
+        return super().bulk_create(objs, *args, **kwargs)
 
     def status_counts(self) -> dict[str, int]:
         """The number of zones holding each status (zero included), in one query."""
@@ -134,6 +165,14 @@ class Zone(models.Model):
         db_index=True,
     )
     status_changed_on = models.DateField(_("status changed on"), null=True, blank=True)
+    name_pinyin = models.CharField(
+        _("pinyin of the Chinese name"),
+        max_length=300,
+        blank=True,
+        editable=False,
+        db_index=True,
+        help_text=_("Made from the Chinese name; Chinese lists sort by it."),
+    )
 
     history = HistoricalRecords()
     objects = ZoneQuerySet.as_manager()
@@ -150,6 +189,10 @@ class Zone(models.Model):
     def save(self, *args, **kwargs) -> None:
         if not self.slug:
             self.slug = self._unique_slug()
+        self.name_pinyin = pinyin_key(self.name_zh)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name_zh" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_pinyin"}
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:

@@ -40,3 +40,13 @@ def register(db):
     from django.core.management import call_command
 
     call_command("load_register", verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def language_restored():
+    """A request in Chinese leaves Chinese active in the thread (LocaleMiddleware activates it);
+    each test starts and ends in the default language, so none depends on another's."""
+    from django.utils import translation
+
+    with translation.override(None):
+        yield

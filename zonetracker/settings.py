@@ -159,6 +159,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "evaluations.context_processors.notifications",
             ],
         },
     },
@@ -200,6 +201,26 @@ LOGOUT_REDIRECT_URL = "login"
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = env_int("DJANGO_SESSION_COOKIE_AGE", 8 * 60 * 60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# E-mail (notifications, reminders, password reset): written to the console unless an SMTP
+# server is named. EMAIL_BACKEND may name another of Django's backends outright.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "zonetracker <noreply@localhost>")
+# Where the app is reached, for the links in e-mails sent outside a request (reminders).
+ZONETRACKER_SITE_URL = os.environ.get("ZONETRACKER_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Reminders go out this many days before a cycle's deadline, and every day after it.
+ZONETRACKER_REMINDER_DAYS = env_int("ZONETRACKER_REMINDER_DAYS", 3)
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]

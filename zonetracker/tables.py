@@ -956,6 +956,23 @@ CONTENT_TYPES = {
 }
 
 
+# The column that marks every row of an export of demonstration data, last so that programs
+# reading the documented columns by position or by name are not disturbed.
+DEMO_COLUMN = "demo"
+DEMO_MARKER = "demonstration data, not official results"
+
+
+def demo_marked(
+    dataset: tablib.Dataset, *, header: str = DEMO_COLUMN, marker: str = DEMO_MARKER
+) -> tablib.Dataset:
+    """A copy of ``dataset`` with a final column saying, on every row, that the figures are
+    demonstration data: a file cut from it still says so."""
+    marked = tablib.Dataset(headers=[*dataset.headers, header], title=dataset.title)
+    for row in dataset:
+        marked.append([*row, marker])
+    return marked
+
+
 def formula_escaped(dataset: tablib.Dataset) -> tablib.Dataset:
     """A copy of ``dataset`` whose text cells are passed through ``escape_formula``."""
     escaped = tablib.Dataset(headers=dataset.headers, title=dataset.title)

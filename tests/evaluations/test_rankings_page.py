@@ -660,8 +660,8 @@ def test_the_page_and_its_exports_read_as_many_queries_for_2000_zones_as_for_20(
         response = client.get(url)
     assert response.status_code == 200
     # Session, user, roles, cycle, previous cycle (twice), its ranks, decisions, evaluations;
-    # the page adds the other years and the province and batch choices.
-    assert with_20 <= (8 if export_format else 12)
+    # the page adds the other years, the province and batch choices and the unread count.
+    assert with_20 <= (8 if export_format else 13)
     if export_format == "csv":
         assert len(csv_rows(response)) == 2001
 

@@ -732,7 +732,7 @@ def test_the_entry_page_reads_the_same_number_of_queries_however_long_the_histor
 
     # session, user, the evaluation with its zone and people, permissions (2), indicators, scores,
     # the score history with who, the status history with who
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(10):
         response = client.get(detail_url(alpha))
 
     assert response.status_code == 200
@@ -744,7 +744,7 @@ def test_the_entry_page_reads_a_bounded_number_of_queries_for_an_approver(
 ) -> None:
     client = login(bob)
     # ... and who entered the scores, for the four-eyes check
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(11):
         response = client.get(detail_url(submitted))
 
     assert ">Approve</button>" in html(response)
@@ -891,7 +891,7 @@ def test_the_queue_reads_the_same_number_of_queries_however_many_evaluations(
     # session, user, permissions (2), the cycle, one page of evaluations with their zone, province,
     # batch, reviewer and last change, their count, the counts by status, and the choices
     # of reviewer, province and batch
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(12):
         response = client.get(queue_url(), {"region": Region.EAST})
 
     assert len(queue_names(response)) == min(big_cycle.evaluations.count(), 50)
@@ -1029,7 +1029,7 @@ def test_home_reads_the_same_number_of_queries_however_long_the_queues(
 
     # session, user, zones per status, batches, permissions (2), the current cycle, its counts by
     # status, the evaluations to enter, those to approve
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(11):
         response = client.get(reverse("home"))
 
     page = html(response)

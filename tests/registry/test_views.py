@@ -127,7 +127,7 @@ def test_home_reads_a_bounded_number_of_queries(
     viewer_client: Client, zones, django_assert_max_num_queries
 ) -> None:
     # session, user, permissions (2, for the navigation), zones per status, batches
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):
         viewer_client.get(reverse("home"))
 
 
@@ -401,7 +401,7 @@ def test_zone_list_reads_the_same_number_of_queries_whatever_the_number_of_zones
 
     # session, user, permissions (2), count, one page of zones with province and batch,
     # province choices, batch choices; the bound is the same for 5 zones and for 200.
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         response = viewer_client.get(ZONE_LIST, {"order": "province", "region": "east"})
 
     assert len(listed_names(response)) == min(zone_count, 50)
@@ -516,7 +516,7 @@ def test_zone_detail_reads_a_bounded_number_of_queries_however_long_the_history(
 
     # session, user, permissions (2), the zone with province and batch, its history with who
     # changed it, its decisions, its evaluations (none here: nothing to explain)
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         response = viewer_client.get(hangzhou.get_absolute_url())
 
     assert html(response).count('<li class="timeline__entry">') == 61
@@ -553,7 +553,7 @@ def test_batch_list_reads_a_bounded_number_of_queries(
         make_zone(province=zhejiang, batch=make_batch())
 
     # session, user, permissions (2), the batches with their counts
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(6):
         response = viewer_client.get(reverse("registry:batch_list"))
 
     assert html(response).count('<td class="numeric">1</td>') == 40

@@ -458,7 +458,7 @@ def test_with_one_cycle_the_zone_page_reads_a_fixed_number_of_queries(
     # session, user, permissions (2), the zone, its history, its decisions, its evaluations with
     # the number ranked in each cycle, and the explanation against the bounds the cycle was
     # ranked with
-    assert queries_for_zone_page(dave, history) == 11
+    assert queries_for_zone_page(dave, history) == 12
 
 
 @pytest.mark.parametrize("history", [7], indirect=True)
@@ -471,7 +471,7 @@ def test_with_eight_cycles_the_zone_page_reads_as_many_queries_as_with_one(
     assert page.count("Decision after the evaluation of") == 7
     assert "Why rank 3 in 2021" in page
 
-    assert queries_for_zone_page(dave, history) == 11
+    assert queries_for_zone_page(dave, history) == 12
 
 
 @pytest.mark.parametrize("history", [0, 7], indirect=True)
@@ -480,4 +480,4 @@ def test_an_approver_with_a_provisional_cycle_reads_a_fixed_number_of_queries(
 ) -> None:
     # As a Viewer, and checking the provisional rank's scores are complete: the evaluation's
     # values and the cycle's indicators.
-    assert queries_for_zone_page(bob, history) == 13
+    assert queries_for_zone_page(bob, history) == 14
