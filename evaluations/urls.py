@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from evaluations import decision_views, ranking_views, views
+from evaluations import decision_views, overview_views, ranking_views, views
 
 app_name = "evaluations"
 
@@ -20,5 +20,15 @@ urlpatterns = [
         "cycles/<int:year>/decisions/<int:pk>/",
         decision_views.decision_record_view,
         name="decision_record",
+    ),
+]
+
+urlpatterns += [
+    path("cycles/<int:year>/progress/", overview_views.cycle_progress, name="cycle_progress"),
+    path("methodology/", overview_views.latest_methodology, name="latest_methodology"),
+    path(
+        "cycles/<int:year>/methodology/",
+        overview_views.cycle_methodology,
+        name="cycle_methodology",
     ),
 ]
