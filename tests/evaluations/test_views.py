@@ -1016,7 +1016,7 @@ def test_home_leads_an_administrator_to_the_evaluations_without_a_reviewer(
     page = html(login(alice).get(reverse("home")))
 
     not_assigned = waiting_list(page, "not_assigned")
-    assert [name for name in re.findall(r'class="zone-name"[^>]*>([^<]+)<', not_assigned)] == [
+    assert re.findall(r'class="zone-name"[^>]*>([^<]+)<', not_assigned) == [
         "Bravo",
         "Charlie",
     ]
