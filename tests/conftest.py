@@ -4,6 +4,7 @@ alice is an Administrator, bob an Approver, carol and erin Reviewers, dave a Vie
 """
 
 import pytest
+from django.utils import translation
 
 from tests.factories import make_user
 from zonetracker.permissions import ADMINISTRATOR, APPROVER, REVIEWER, VIEWER
@@ -40,3 +41,11 @@ def register(db):
     from django.core.management import call_command
 
     call_command("load_register", verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def _default_language_after_each_test():
+    """A page asked for in Chinese leaves Chinese active in the thread (the locale middleware
+    activates and never deactivates); the next test starts from the default language again."""
+    yield
+    translation.deactivate()

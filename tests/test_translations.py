@@ -400,14 +400,6 @@ def test_the_decisions_page_in_chinese(story: dict, bob: User) -> None:
     assert latin_words(text) == set()
 
 
-def test_the_same_pages_stay_english_for_an_english_reader(story: dict, dave: User) -> None:
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    client.force_login(dave)
-    text = visible_text(client.get(reverse("evaluations:cycle_rankings", args=[2021])))
-    assert "Rankings of 2021" in text and "notable results" in text
-    assert "排名" not in text and "成效明显" not in text
-
-
 def test_the_methodology_page_in_chinese(story: dict, dave: User) -> None:
     text = chinese(zh_client(dave), reverse("evaluations:cycle_methodology", args=[2021]))
 
@@ -430,3 +422,11 @@ def test_the_home_navigation_and_progress_in_chinese(story: dict, bob: User) -> 
     progress = chinese(client, reverse("evaluations:cycle_progress", args=[2022]))
     assert "2022年度评估进度" in progress and "按评审员" in progress and "按省份" in progress
     assert latin_words(progress) == set()
+
+
+def test_the_same_pages_stay_english_for_an_english_reader(story: dict, dave: User) -> None:
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(dave)
+    text = visible_text(client.get(reverse("evaluations:cycle_rankings", args=[2021])))
+    assert "Rankings of 2021" in text and "notable results" in text
+    assert "排名" not in text and "成效明显" not in text
