@@ -5,22 +5,25 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Window
 from django.db.models.functions import Coalesce
 
 from evaluations.models import (
     Cycle,
     CycleStatus,
     Decision,
+    Dimension,
     Evaluation,
     EvaluationQuerySet,
     EvaluationStatus,
     Indicator,
+    IndicatorKind,
     Score,
 )
-from registry.models import Zone, zone_name_ordering
+from registry.models import Zone, in_active_language, zone_name_ordering
 from registry.selectors import StatusChange, status_changes
 
 
@@ -46,20 +49,6 @@ def _queue_of(cycle: Cycle) -> EvaluationQuerySet:
         .select_related("zone__province", "zone__batch", "reviewer", "submitted_by")
         .order_by(zone_name_ordering("zone__"))
     )
-
-
-def evaluations_to_enter(cycle: Cycle, reviewer: AbstractBaseUser) -> list[Evaluation]:
-    """The drafts and returned evaluations assigned to ``reviewer``, in one query."""
-    return list(
-        _queue_of(cycle)
-        .assigned_to(reviewer)
-        .filter(status__in=[EvaluationStatus.DRAFT, EvaluationStatus.RETURNED])
-    )
-
-
-def evaluations_to_approve(cycle: Cycle, approver: AbstractBaseUser) -> list[Evaluation]:
-    """The submitted evaluations ``approver`` neither entered nor edited, in one query."""
-    return list(_queue_of(cycle).awaiting_approval_by(approver))
 
 
 def evaluations_past_entry(cycle: Cycle) -> list[Evaluation]:
@@ -231,3 +220,218 @@ def zone_grades(
             cycle__in=list(cycle_ids), zone__in=set(zone_ids)
         ).values_list("cycle_id", "zone_id", "grade")
     }
+
+
+# --- what waits for someone, the navigation, progress and methodology --------------------
+
+
+@dataclass(frozen=True)
+class FirstFew:
+    """The first few lines of a longer list, and how many lines the whole list has."""
+
+    lines: list
+    count: int
+
+
+def first_few(queryset: QuerySet, *, limit: int) -> FirstFew:
+    """The first ``limit`` rows of ``queryset`` and its full count, in one query.
+
+    The count rides on each row as a window over the whole result; an empty page means an
+    empty list, so nothing needs counting again.
+    """
+    rows = list(queryset.annotate(count_of_all=Window(Count("pk")))[:limit])
+    return FirstFew(lines=rows, count=rows[0].count_of_all if rows else 0)
+
+
+def assigned_in_status(
+    cycle: Cycle, reviewer: AbstractBaseUser, status: str, *, limit: int
+) -> FirstFew:
+    """The evaluations assigned to ``reviewer`` in ``status``, by zone name: the first few."""
+    return first_few(_queue_of(cycle).assigned_to(reviewer).filter(status=status), limit=limit)
+
+
+def awaiting_approval(cycle: Cycle, approver: AbstractBaseUser, *, limit: int) -> FirstFew:
+    """The submitted evaluations ``approver`` may approve (four eyes): the first few."""
+    return first_few(_queue_of(cycle).awaiting_approval_by(approver), limit=limit)
+
+
+def not_assigned(cycle: Cycle, *, limit: int) -> FirstFew:
+    """The cycle's evaluations without a reviewer, by zone name: the first few."""
+    return first_few(_queue_of(cycle).filter(reviewer__isnull=True), limit=limit)
+
+
+def pending_decisions(cycle: Cycle, *, limit: int) -> FirstFew:
+    """The cycle's recommendations nobody has decided yet, by zone name: the first few."""
+    return first_few(
+        Decision.objects.for_cycle(cycle)
+        .pending()
+        .with_related()
+        .order_by(zone_name_ordering("zone__"), "pk"),
+        limit=limit,
+    )
+
+
+def top_ranked(cycle: Cycle, *, limit: int) -> list[Evaluation]:
+    """The cycle's best ranked evaluations with their zone, in one query."""
+    return list(
+        Evaluation.objects.for_cycle(cycle)
+        .ranked()
+        .select_related("zone__province", "zone__batch")[:limit]
+    )
+
+
+def cycle_summaries() -> list[tuple[int, str, int]]:
+    """(year, status, recommendations waiting for a decision) of every cycle, latest first,
+    in one query: a few dozen rows at most.
+    """
+    return list(
+        Cycle.objects.order_by("-year")
+        .annotate(pending=Count("decisions", filter=Q(decisions__outcome="")))
+        .values_list("year", "status", "pending")
+    )
+
+
+# A column of the progress tables: how many evaluations, assigned ones, and one per status.
+PROGRESS_COLUMNS = ["evaluations", "assigned", *EvaluationStatus.values]
+
+
+@dataclass(frozen=True)
+class ProgressRow:
+    """One reviewer's or one province's evaluations in a cycle, counted by status."""
+
+    name: str
+    counts: dict[str, int]
+
+    @property
+    def figures(self) -> list[int]:
+        """The counts in the order of ``PROGRESS_COLUMNS``."""
+        return [self.counts[column] for column in PROGRESS_COLUMNS]
+
+
+@dataclass(frozen=True)
+class CycleProgressTables:
+    """A cycle's progress per reviewer and per province, with the totals of the cycle."""
+
+    by_reviewer: list[ProgressRow]
+    by_province: list[ProgressRow]
+    total: ProgressRow
+
+
+def _progress_aggregates() -> dict[str, Count]:
+    return {
+        "evaluations": Count("pk"),
+        "assigned": Count("reviewer"),
+        **{status: Count("pk", filter=Q(status=status)) for status in EvaluationStatus.values},
+    }
+
+
+def _counts_of(row: dict) -> dict[str, int]:
+    return {column: row[column] for column in PROGRESS_COLUMNS}
+
+
+def _person_name(row: dict) -> str:
+    full_name = f"{row['reviewer__first_name'] or ''} {row['reviewer__last_name'] or ''}"
+    return full_name.strip() or row["reviewer__username"] or ""
+
+
+def cycle_progress_tables(cycle: Cycle, *, not_assigned_name: str) -> CycleProgressTables:
+    """The cycle's evaluations counted per reviewer (by name, those not assigned last) and per
+    province (by code), in two aggregate queries however many zones the cycle holds.
+    """
+    evaluations = Evaluation.objects.for_cycle(cycle).order_by()
+    reviewer_rows = evaluations.values(
+        "reviewer", "reviewer__username", "reviewer__first_name", "reviewer__last_name"
+    ).annotate(**_progress_aggregates())
+    # Those not assigned last; the others by name.
+    reviewer_rows = sorted(
+        reviewer_rows,
+        key=lambda row: (row["reviewer"] is None, _person_name(row).casefold()),
+    )
+    by_reviewer = [
+        ProgressRow(
+            name=_person_name(row) if row["reviewer"] is not None else not_assigned_name,
+            counts=_counts_of(row),
+        )
+        for row in reviewer_rows
+    ]
+    province_rows = (
+        evaluations.values(
+            "zone__province__code", "zone__province__name_zh", "zone__province__name_en"
+        )
+        .annotate(**_progress_aggregates())
+        .order_by("zone__province__code")
+    )
+    by_province = [
+        ProgressRow(
+            name=in_active_language(row["zone__province__name_zh"], row["zone__province__name_en"]),
+            counts=_counts_of(row),
+        )
+        for row in province_rows
+    ]
+    total = ProgressRow(
+        name="",
+        counts={
+            column: sum(row.counts[column] for row in by_province) for column in PROGRESS_COLUMNS
+        },
+    )
+    return CycleProgressTables(by_reviewer=by_reviewer, by_province=by_province, total=total)
+
+
+@dataclass(frozen=True)
+class WeightedIndicator:
+    """An indicator with its share of the cycle's total weight, in per cent."""
+
+    indicator: Indicator
+    share: Decimal
+
+
+@dataclass(frozen=True)
+class DimensionOfFramework:
+    """The indicators of one dimension of a cycle's framework, and their share together."""
+
+    label: str
+    indicators: list[WeightedIndicator]
+    share: Decimal
+
+
+@dataclass(frozen=True)
+class FrameworkOfCycle:
+    """A cycle's indicators by dimension, their total weight, and the measures that are
+    compared on a log scale or where lower is better."""
+
+    dimensions: list[DimensionOfFramework]
+    weight_sum: Decimal
+    log_scale: list[Indicator]
+    lower_is_better: list[Indicator]
+
+
+def cycle_framework(cycle: Cycle) -> FrameworkOfCycle:
+    """The cycle's indicators grouped by dimension (in the order of ``Dimension``), each with
+    its share of the total weight in per cent, rounded half-up to one decimal, in one query.
+    """
+    indicators = list(cycle.indicators.in_order())
+    weight_sum = sum((indicator.weight for indicator in indicators), Decimal(0))
+
+    def share(weight: Decimal) -> Decimal:
+        if not weight_sum:
+            return Decimal(0)
+        return (weight * 100 / weight_sum).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+    dimensions = []
+    for dimension, label in Dimension.choices:
+        members = [indicator for indicator in indicators if indicator.dimension == dimension]
+        if members:
+            dimensions.append(
+                DimensionOfFramework(
+                    label=str(label),
+                    indicators=[WeightedIndicator(i, share(i.weight)) for i in members],
+                    share=share(sum((i.weight for i in members), Decimal(0))),
+                )
+            )
+    measures = [i for i in indicators if i.kind == IndicatorKind.MEASURE]
+    return FrameworkOfCycle(
+        dimensions=dimensions,
+        weight_sum=weight_sum,
+        log_scale=[i for i in measures if i.log_scale],
+        lower_is_better=[i for i in measures if not i.higher_is_better],
+    )

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from evaluations import decision_views, notification_views, ranking_views, views
+from evaluations import decision_views, notification_views, overview_views, ranking_views, views
 
 app_name = "evaluations"
 
@@ -26,5 +26,15 @@ urlpatterns = [
         "notifications/read/",
         notification_views.notification_mark_all_read,
         name="notification_mark_all_read",
+    ),
+]
+
+urlpatterns += [
+    path("cycles/<int:year>/progress/", overview_views.cycle_progress, name="cycle_progress"),
+    path("methodology/", overview_views.latest_methodology, name="latest_methodology"),
+    path(
+        "cycles/<int:year>/methodology/",
+        overview_views.cycle_methodology,
+        name="cycle_methodology",
     ),
 ]

@@ -4,6 +4,7 @@ alice is an Administrator, bob an Approver, carol and erin Reviewers, dave a Vie
 """
 
 import pytest
+from django.utils import translation
 
 from tests.factories import make_user
 from zonetracker.permissions import ADMINISTRATOR, APPROVER, REVIEWER, VIEWER
@@ -46,7 +47,6 @@ def register(db):
 def language_restored():
     """A request in Chinese leaves Chinese active in the thread (LocaleMiddleware activates it);
     each test starts and ends in the default language, so none depends on another's."""
-    from django.utils import translation
 
     with translation.override(None):
         yield

@@ -113,6 +113,10 @@ def page_urls() -> list[str]:
         reverse("registry:zone_detail", args=["budget-005"]),
         reverse("evaluations:cycle_rankings", args=[current]),
         reverse("evaluations:cycle_rankings", args=[published]),
+        reverse("home"),
+        reverse("evaluations:cycle_progress", args=[current]),
+        reverse("evaluations:cycle_methodology", args=[current]),
+        reverse("evaluations:cycle_methodology", args=[published]),
     ]
 
 

@@ -400,6 +400,30 @@ def test_the_decisions_page_in_chinese(story: dict, bob: User) -> None:
     assert latin_words(text) == set()
 
 
+def test_the_methodology_page_in_chinese(story: dict, dave: User) -> None:
+    text = chinese(zh_client(dave), reverse("evaluations:cycle_methodology", args=[2021]))
+
+    assert "综试区如何评定档次及退出" in text and "指标与权重" in text
+    assert "排名前1位的综试区。" in text and "其余总分在75分及以上的综试区。" in text
+    assert "连续2轮已发布的评估中处于第4档或更低档次的综试区，建议退出。" in text
+    for english in ("How zones are graded", "Weight", "Share", "Warning and exit"):
+        assert english not in text
+    assert latin_words(text) == set()
+
+
+def test_the_home_navigation_and_progress_in_chinese(story: dict, bob: User) -> None:
+    client = zh_client(bob)
+    home = chinese(client, reverse("home"))
+
+    assert "待您处理" in home and "待作处理决定" in home and "项待决定" in home
+    assert "评估方法" in home and "进度" in home
+    assert latin_words(home) == set()
+
+    progress = chinese(client, reverse("evaluations:cycle_progress", args=[2022]))
+    assert "2022年度评估进度" in progress and "按评审员" in progress and "按省份" in progress
+    assert latin_words(progress) == set()
+
+
 def test_the_same_pages_stay_english_for_an_english_reader(story: dict, dave: User) -> None:
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(dave)

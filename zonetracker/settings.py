@@ -160,6 +160,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "evaluations.context_processors.notifications",
+                "zonetracker.context_processors.navigation",
             ],
         },
     },

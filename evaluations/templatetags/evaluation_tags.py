@@ -1,4 +1,4 @@
-"""Template tags of the evaluation pages, and the navigation's question: who works on them."""
+"""Template tags of the evaluation pages."""
 
 from __future__ import annotations
 
@@ -12,12 +12,6 @@ from evaluations.models import Evaluation, Indicator
 from registry.templatetags.registry_tags import zone_name
 
 register = template.Library()
-
-
-@register.filter
-def works_on_evaluations(user: AbstractBaseUser | AnonymousUser) -> bool:
-    """Whether the navigation offers this user the evaluations (the pages check again)."""
-    return user.is_authenticated and access.works_on_evaluations(user)
 
 
 @register.filter

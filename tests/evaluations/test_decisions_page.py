@@ -470,8 +470,9 @@ def queries_for_page(user: User) -> int:
 @pytest.mark.parametrize("crowded_cycle", [3], indirect=True)
 def test_the_page_reads_a_fixed_number_of_queries(crowded_cycle: Cycle, bob: User) -> None:
     # session, user, permissions (2), the cycle, the decisions with their zones and deciders,
-    # the recent published cycles, their grades
-    assert queries_for_page(bob) == 9
+    # the recent published cycles, their grades; the navigation's cycles with their decisions
+    # waiting; the unread notifications
+    assert queries_for_page(bob) == 10
 
 
 @pytest.mark.parametrize("crowded_cycle", [60], indirect=True)
@@ -482,4 +483,4 @@ def test_the_page_reads_as_many_queries_for_sixty_decisions_as_for_three(
     assert page.count('class="decision-card"') == 40
     assert page.count('class="decision-card decision-card--decided"') == 20
 
-    assert queries_for_page(bob) == 9
+    assert queries_for_page(bob) == 10

@@ -18,7 +18,6 @@ from django.test import Client
 from django.urls import reverse
 
 from evaluations.models import Cycle, Evaluation, EvaluationStatus, Score
-from evaluations.selectors import evaluations_to_approve
 from evaluations.services import (
     ScoreInput,
     can_approve,
@@ -117,7 +116,7 @@ def test_an_approver_whose_edit_was_undone_is_refused_on_the_page(
 def test_an_evaluation_an_approver_once_edited_is_not_in_their_queue(
     undone: Evaluation, bob: User, cycle: Cycle
 ) -> None:
-    assert undone not in evaluations_to_approve(cycle, bob)
+    assert undone not in Evaluation.objects.for_cycle(cycle).awaiting_approval_by(bob)
 
 
 def test_another_approver_approves_it(undone: Evaluation) -> None:

@@ -207,8 +207,8 @@ def test_the_page_reads_a_fixed_number_of_queries_however_many_notifications(
     )
     client = signed_in(bob)
     # Session, user, the user's permissions (two, for the nav), the count and the page of
-    # notifications, the unread count in the nav.
-    with django_assert_max_num_queries(7):
+    # notifications, the unread count in the nav, the nav's cycles with decisions waiting.
+    with django_assert_max_num_queries(8):
         response = client.get(reverse("evaluations:notification_list"))
     assert response.content.decode().count('<li class="notification') == min(count, 50)
 

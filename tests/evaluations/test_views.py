@@ -743,8 +743,9 @@ def test_the_entry_page_reads_a_bounded_number_of_queries_for_an_approver(
     submitted: Evaluation, bob: User, django_assert_max_num_queries
 ) -> None:
     client = login(bob)
-    # ... and who entered the scores, for the four-eyes check
-    with django_assert_max_num_queries(11):
+    # ... and who entered the scores, for the four-eyes check; the navigation's cycles with
+    # their decisions waiting, the unread notifications
+    with django_assert_max_num_queries(12):
         response = client.get(detail_url(submitted))
 
     assert ">Approve</button>" in html(response)
@@ -963,7 +964,16 @@ def test_home_progress_counts_the_approved_evaluations(
     assert "1 of 3 evaluations approved (33%)" in page
 
 
-def test_home_lists_a_reviewers_drafts_and_returned_evaluations(
+def waiting_list(page: str, name: str) -> str:
+    """The home page's list of what waits, by its name (to_enter, returned, to_approve, ...)."""
+    return page.split(f'id="waiting-{name}"')[1].split("</section>")[0]
+
+
+def linked_zones(fragment: str) -> list[str]:
+    return re.findall(r'class="zone-name" href="([^"]+)"', fragment)
+
+
+def test_home_leads_a_reviewer_to_their_drafts_and_what_was_returned_to_them(
     cycle: Cycle, alice: User, carol: User, bob_client: Client
 ) -> None:
     alpha = assign(cycle.evaluations.get(zone__name_en="Alpha"), carol, alice)
@@ -978,15 +988,20 @@ def test_home_lists_a_reviewers_drafts_and_returned_evaluations(
 
     page = html(carol_client.get(reverse("home")))
 
-    queue = page.split("<h3>To enter</h3>")[1].split("</ul>")[0]
-    assert re.findall(r'class="zone-name" href="([^"]+)"', queue) == [
-        detail_url(alpha),
-        detail_url(charlie),
-    ]
-    assert "To approve" not in page
+    # What waits comes before the cycle's figures.
+    assert page.index("Waiting for you") < page.index('id="cycle-heading"')
+    to_enter = waiting_list(page, "to_enter")
+    assert "Assigned to you to enter" in to_enter
+    assert linked_zones(to_enter) == [detail_url(alpha)]
+    assert f'href="{queue_url()}?mine=on&amp;status=draft"' in to_enter
+    returned = waiting_list(page, "returned")
+    assert linked_zones(returned) == [detail_url(charlie)]
+    assert f'href="{queue_url()}?mine=on&amp;status=returned"' in returned
+    assert 'id="waiting-to_approve"' not in page
+    assert 'id="waiting-not_assigned"' not in page
 
 
-def test_home_lists_for_an_approver_what_they_may_approve_and_not_their_own(
+def test_home_leads_an_approver_to_what_they_may_approve_and_not_their_own(
     cycle: Cycle, alice: User, bob: User, carol: User
 ) -> None:
     bob = with_roles(bob, REVIEWER)
@@ -997,9 +1012,40 @@ def test_home_lists_for_an_approver_what_they_may_approve_and_not_their_own(
 
     page = html(login(bob).get(reverse("home")))
 
-    to_approve = page.split("<h3>To approve</h3>")[1].split("</ul>")[0]
-    assert re.findall(r'class="zone-name" href="([^"]+)"', to_approve) == [detail_url(alpha)]
+    to_approve = waiting_list(page, "to_approve")
+    assert linked_zones(to_approve) == [detail_url(alpha)]
     assert "submitted by carol" in to_approve
+    assert '<span class="waiting-list__count">1</span>' in to_approve
+    assert f'href="{queue_url()}?status=submitted"' in to_approve
+
+
+def test_home_leads_an_administrator_to_the_evaluations_without_a_reviewer(
+    cycle: Cycle, alice: User, carol: User
+) -> None:
+    assign(cycle.evaluations.get(zone__name_en="Alpha"), carol, alice)
+
+    page = html(login(alice).get(reverse("home")))
+
+    not_assigned = waiting_list(page, "not_assigned")
+    assert re.findall(r'class="zone-name"[^>]*>([^<]+)<', not_assigned) == [
+        "Bravo",
+        "Charlie",
+    ]
+    assert f'href="{queue_url()}?reviewer=null"' in not_assigned
+    assert "ready to publish" not in page
+
+
+def test_home_tells_an_administrator_when_the_cycle_is_ready_to_publish(
+    cycle: Cycle, alice: User, bob: User
+) -> None:
+    cycle.evaluations.update(status=EvaluationStatus.APPROVED)
+
+    page = html(login(alice).get(reverse("home")))
+
+    assert "Every evaluation of 2021 is approved: the cycle is ready to publish." in page
+    assert f'href="{reverse("admin:evaluations_cycle_changelist")}"' in page
+    # An Approver does not publish: the page does not offer it to them.
+    assert "ready to publish" not in html(login(bob).get(reverse("home")))
 
 
 def test_home_shows_a_viewer_only_the_register(cycle: Cycle, dave: User) -> None:
@@ -1012,7 +1058,7 @@ def test_home_shows_a_viewer_only_the_register(cycle: Cycle, dave: User) -> None
 
 
 @pytest.mark.parametrize("big_cycle", [5, 150], indirect=True)
-def test_home_reads_the_same_number_of_queries_however_long_the_queues(
+def test_home_shows_the_first_few_of_each_list_in_the_same_number_of_queries_however_long(
     big_cycle: Cycle, carol: User, bob: User, django_assert_max_num_queries
 ) -> None:
     both = with_roles(make_user("grace", REVIEWER), APPROVER)
@@ -1027,13 +1073,23 @@ def test_home_reads_the_same_number_of_queries_however_long_the_queues(
     )
     client = login(both)
 
-    # session, user, zones per status, batches, permissions (2), the current cycle, its counts by
-    # status, the evaluations to enter, those to approve
-    with django_assert_max_num_queries(11):
+    # session, user, permissions (2), zones per status, batches, the latest published cycle,
+    # the current cycle, its counts by status, one query for each list (to enter, returned,
+    # to approve: the first few and the count together), the navigation's cycles, the unread
+    # notifications
+    with django_assert_max_num_queries(14):
         response = client.get(reverse("home"))
 
     page = html(response)
-    assert page.count('class="queue-list__item"') == big_cycle.evaluations.count()
+    to_enter = big_cycle.evaluations.filter(reviewer=both).count()
+    to_approve = big_cycle.evaluations.filter(reviewer=carol).count()
+    assert page.count('class="queue-list__item"') == min(to_enter, 5) + min(to_approve, 5)
+    assert f'<span class="waiting-list__count">{to_enter}</span>' in waiting_list(page, "to_enter")
+    assert f'<span class="waiting-list__count">{to_approve}</span>' in waiting_list(
+        page, "to_approve"
+    )
+    if to_approve > 5:
+        assert f"All {to_approve}" in waiting_list(page, "to_approve")
 
 
 # --- every page --------------------------------------------------------------------------

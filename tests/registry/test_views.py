@@ -126,8 +126,9 @@ def test_home_shows_the_register_in_figures(viewer_client: Client, zones) -> Non
 def test_home_reads_a_bounded_number_of_queries(
     viewer_client: Client, zones, django_assert_max_num_queries
 ) -> None:
-    # session, user, permissions (2, for the navigation), zones per status, batches
-    with django_assert_max_num_queries(7):
+    # session, user, permissions (2, for the navigation), zones per status, batches, the latest
+    # published cycle (none here, so no rankings to read), the unread notifications
+    with django_assert_max_num_queries(8):
         viewer_client.get(reverse("home"))
 
 

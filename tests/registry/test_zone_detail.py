@@ -479,5 +479,6 @@ def test_an_approver_with_a_provisional_cycle_reads_a_fixed_number_of_queries(
     history: Zone, bob: User, under_way: Cycle
 ) -> None:
     # As a Viewer, and checking the provisional rank's scores are complete: the evaluation's
-    # values and the cycle's indicators.
-    assert queries_for_zone_page(bob, history) == 14
+    # values and the cycle's indicators; the navigation's cycles with their decisions waiting;
+    # the unread notifications.
+    assert queries_for_zone_page(bob, history) == 15

@@ -1,0 +1,77 @@
+"""Pages that give an overview of a cycle: its progress per reviewer and per province, and its
+methodology, how zones are graded and removed.
+
+The progress is for Administrators and Approvers; the methodology is public exactly where the
+rankings are, through the rankings' own access rule.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from evaluations.dashboard import follows_progress
+from evaluations.models import Cycle, EvaluationStatus, Grade
+from evaluations.ranking_views import _with_readable_cycle, readable_cycles
+from evaluations.selectors import cycle_framework, cycle_progress_tables
+
+
+@login_required
+def cycle_progress(request: HttpRequest, year: int) -> HttpResponse:
+    """The cycle's evaluations counted per reviewer and per province, by status."""
+    # The role is checked before the cycle is looked up, so that nobody else learns which
+    # cycles exist.
+    if not follows_progress(request.user):
+        raise PermissionDenied(_("Only Approvers and Administrators follow the progress."))
+    cycle = get_object_or_404(Cycle, year=year)
+    tables = cycle_progress_tables(cycle, not_assigned_name=_("Not assigned"))
+    return render(
+        request,
+        "evaluations/progress.html",
+        {
+            "cycle": cycle,
+            "tables": tables,
+            "status_labels": [label for _status, label in EvaluationStatus.choices],
+        },
+    )
+
+
+def latest_methodology(request: HttpRequest) -> HttpResponse:
+    """The methodology of the latest cycle whose rankings the user may read: the latest
+    published one; for those who work on evaluations, the latest cycle when none is published.
+    """
+    user = request.user
+    if not user.is_authenticated and not settings.PUBLIC_RANKINGS:
+        return redirect_to_login(request.get_full_path())
+    cycles = readable_cycles(user)
+    cycle = cycles.published().first() or cycles.first()
+    if cycle is None:
+        if not user.is_authenticated:
+            raise Http404(_("No rankings have been published yet."))
+        messages.info(request, _("No rankings have been published yet."))
+        return redirect("home")
+    return redirect("evaluations:cycle_methodology", year=cycle.year)
+
+
+# The rankings' own rule (sign-in first, then 404, then 403), so that the methodology is
+# readable exactly where the rankings are.
+@_with_readable_cycle
+def cycle_methodology(request: HttpRequest, cycle: Cycle) -> HttpResponse:
+    """How the cycle's zones are scored, ranked, graded and removed, from the cycle's own
+    framework and policy."""
+    return render(
+        request,
+        "evaluations/methodology.html",
+        {
+            "cycle": cycle,
+            "framework": cycle_framework(cycle),
+            "grade_labels": [str(label) for _grade, label in Grade.choices],
+            "failing_grade_label": Grade.label_of(cycle.failing_grade),
+        },
+    )
