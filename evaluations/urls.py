@@ -22,3 +22,11 @@ urlpatterns = [
         name="decision_record",
     ),
 ]
+
+urlpatterns += [
+    path(
+        "cycles/<int:year>/evaluations/bulk/",
+        views.cycle_evaluations_bulk,
+        name="cycle_evaluations_bulk",
+    ),
+]
