@@ -119,6 +119,8 @@ def test_the_sort_links_keep_the_search_and_the_filter_keeps_the_order(
     assert 'href="?q=a&amp;order=zone&amp;per_page=100"' in page
     assert '<input type="hidden" name="order" value="-zone">' in page
     assert 'aria-sort="descending"' in page
+    # A bulk action comes back to the same search, order and page size.
+    assert 'name="query" value="q=a&amp;order=-zone&amp;per_page=100"' in page
 
 
 def many_zones(count: int) -> None:
