@@ -1,15 +1,27 @@
-"""Filters of a cycle's work queue."""
+"""Filters, sort orders and page sizes of a cycle's work queue."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import django_filters
 from django import forms
-from django.db.models import QuerySet
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from evaluations.models import Evaluation, EvaluationStatus
 from registry.filters import ZonePlaceFilterSet
+from registry.models import Zone, in_active_language, zone_name_ordering
 from zonetracker import permissions
+
+# How many evaluations a page of the queue may show; the first is nobody's choice but the default.
+PAGE_SIZES = (25, 50, 100, 200)
+DEFAULT_PAGE_SIZE = 50
+
+# The zone field holding a name's pinyin (``hangzhou``), searched as well once the register
+# keeps one; until then the search reads the Chinese and English names and the slug.
+ZONE_PINYIN_FIELD = "name_pinyin"
 
 
 def reviewers(request) -> QuerySet:
@@ -17,11 +29,24 @@ def reviewers(request) -> QuerySet:
     return permissions.reviewers()
 
 
+def zone_name_fields() -> list[str]:
+    """The zone fields a name search reads: both names, the slug, and the pinyin if kept."""
+    fields = ["name_zh", "name_en", "slug"]
+    try:
+        Zone._meta.get_field(ZONE_PINYIN_FIELD)
+    except FieldDoesNotExist:
+        return fields
+    return [*fields, ZONE_PINYIN_FIELD]
+
+
 class EvaluationFilter(ZonePlaceFilterSet):
-    """The work queue's filters; each choice list is read in one query."""
+    """The work queue's filters and page size; each choice list is read in one query."""
 
     zone_path = "zone__"
 
+    q = django_filters.CharFilter(
+        label=_("Zone name contains"), method="filter_name", max_length=100, strip=True
+    )
     status = django_filters.ChoiceFilter(
         label=_("Status"), choices=EvaluationStatus.choices, empty_label=_("Any status")
     )
@@ -34,10 +59,33 @@ class EvaluationFilter(ZonePlaceFilterSet):
     mine = django_filters.BooleanFilter(
         label=_("Assigned to me"), method="filter_mine", widget=forms.CheckboxInput
     )
+    per_page = django_filters.ChoiceFilter(
+        label=_("Per page"),
+        choices=[(str(size), str(size)) for size in PAGE_SIZES],
+        empty_label=None,
+        method="keep_all",
+    )
 
     class Meta:
         model = Evaluation
-        fields = ["status", "reviewer", "province", "region", "batch", "mine"]
+        fields = ["q", "status", "reviewer", "province", "region", "batch", "mine", "per_page"]
+
+    def __init__(self, data=None, *args, **kwargs) -> None:
+        # The page size select shows the size in use when the query names none.
+        if data is not None and not data.get("per_page"):
+            data = data.copy()
+            data["per_page"] = str(DEFAULT_PAGE_SIZE)
+        super().__init__(data, *args, **kwargs)
+
+    def filter_name(
+        self, queryset: QuerySet[Evaluation], name: str, value: str
+    ) -> QuerySet[Evaluation]:
+        # Either language (and the slug, or pinyin when kept): people paste a Chinese name as
+        # often as they type an English one.
+        matches = Q()
+        for field in zone_name_fields():
+            matches |= Q(**{f"zone__{field}__icontains": value})
+        return queryset.filter(matches)
 
     def filter_mine(
         self, queryset: QuerySet[Evaluation], name: str, value: bool
@@ -45,3 +93,75 @@ class EvaluationFilter(ZonePlaceFilterSet):
         if not value:
             return queryset
         return queryset.assigned_to(self.request.user)
+
+    def keep_all(
+        self, queryset: QuerySet[Evaluation], name: str, value: str
+    ) -> QuerySet[Evaluation]:
+        # The page size chooses how many rows a page shows, not which rows match.
+        return queryset
+
+    @property
+    def page_size(self) -> int:
+        """The page size asked for, once the filters are valid; the default otherwise."""
+        if not self.is_valid():
+            return DEFAULT_PAGE_SIZE
+        return int(self.form.cleaned_data.get("per_page") or DEFAULT_PAGE_SIZE)
+
+
+@dataclass(frozen=True)
+class QueueOrder:
+    """A sort order of the work queue: a whitelisted column, ascending or descending.
+
+    Read from the ``order`` query parameter (``zone``, ``-submitted``, ...); anything not on
+    the whitelist falls back to the default, so a hand-edited URL can only pick among these.
+    """
+
+    column: str
+    descending: bool = False
+
+    COLUMNS = ("zone", "province", "reviewer", "status", "submitted")
+    DEFAULT_COLUMN = "zone"
+
+    @classmethod
+    def parse(cls, raw: str | None) -> QueueOrder:
+        raw = (raw or "").strip()
+        descending = raw.startswith("-")
+        column = raw.removeprefix("-")
+        if column not in cls.COLUMNS:
+            return cls(cls.DEFAULT_COLUMN)
+        return cls(column, descending)
+
+    @property
+    def param(self) -> str:
+        """The value of the ``order`` query parameter that selects this order."""
+        return f"-{self.column}" if self.descending else self.column
+
+    def toggled(self, column: str) -> QueueOrder:
+        """The order a click on ``column``'s header asks for: reversed if it is the current one."""
+        if column == self.column:
+            return QueueOrder(column, not self.descending)
+        return QueueOrder(column)
+
+    def apply(self, evaluations: QuerySet[Evaluation]) -> QuerySet[Evaluation]:
+        # Names sort in the active language, as they are shown; the zone's name breaks ties so
+        # that pages are stable (an evaluation per zone and cycle, names unique). Empty
+        # reviewers and submission dates go last whichever way the column is read.
+        zone_name = F(zone_name_ordering("zone__"))
+        keys = {
+            "zone": zone_name,
+            "province": F(in_active_language("zone__province__name_zh", "zone__province__name_en")),
+            "reviewer": F("reviewer__username"),
+            "status": Case(
+                *(
+                    When(status=value, then=Value(rank))
+                    for rank, value in enumerate(EvaluationStatus.values)
+                ),
+                output_field=IntegerField(),
+            ),
+            "submitted": F("submitted_at"),
+        }
+        key = keys[self.column]
+        ordering = key.desc(nulls_last=True) if self.descending else key.asc(nulls_last=True)
+        if self.column == "zone":
+            return evaluations.order_by(ordering)
+        return evaluations.order_by(ordering, zone_name.asc())

@@ -435,3 +435,37 @@ def cycle_framework(cycle: Cycle) -> FrameworkOfCycle:
         log_scale=[i for i in measures if i.log_scale],
         lower_is_better=[i for i in measures if not i.higher_is_better],
     )
+
+
+# --- the next task -----------------------------------------------------------------------
+
+
+class NextTask:
+    """What "and next" moves on to: an evaluation to approve, or one to enter."""
+
+    APPROVE = "approve"
+    ENTER = "enter"
+
+
+def next_evaluation_for(
+    user: AbstractBaseUser, *, after: Evaluation, task: str = NextTask.APPROVE
+) -> Evaluation | None:
+    """The evaluation ``user`` should open after ``after``, or None when nothing is left.
+
+    For ``NextTask.APPROVE``, the submitted evaluations of the same cycle awaiting ``user``'s
+    approval (four eyes: never one they changed); for ``NextTask.ENTER``, the drafts and
+    returned evaluations assigned to ``user``. Either way in the order of the person's queue
+    (by zone name in the active language): the first one after ``after``, else the first
+    from the top, so that work skipped earlier is not forgotten. ``after`` itself is never
+    the answer. At most two queries.
+    """
+    candidates = _queue_of(after.cycle).exclude(pk=after.pk)
+    if task == NextTask.APPROVE:
+        candidates = candidates.awaiting_approval_by(user)
+    else:
+        candidates = candidates.assigned_to(user).filter(
+            status__in=[EvaluationStatus.DRAFT, EvaluationStatus.RETURNED]
+        )
+    name = in_active_language("name_zh", "name_en")
+    after_name = getattr(after.zone, name)
+    return candidates.filter(**{f"zone__{name}__gt": after_name}).first() or candidates.first()

@@ -8,7 +8,7 @@ rule. Each takes keyword arguments, checks who may do it, and raises ``Permissio
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -771,3 +771,96 @@ def decision_record(
         decision.save()
         notifications.notify_decided(decision=decision, by=by)
     return decision
+
+
+# --- many at once -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """An evaluation a bulk action left as it was, and why."""
+
+    evaluation: Evaluation
+    reason: str
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    """What a bulk action did: the evaluations it changed, and those it refused with why."""
+
+    done: list[Evaluation]
+    refused: list[Refusal]
+
+
+def _each(evaluations: QuerySet[Evaluation], action: Callable[[Evaluation], object]) -> BulkOutcome:
+    """Run ``action`` on each evaluation (by zone name), each in its own transaction.
+
+    One evaluation's refusal (a rule, a permission on that evaluation, a change made
+    meanwhile) leaves the others to go ahead; it is reported with its reason.
+    """
+    done: list[Evaluation] = []
+    refused: list[Refusal] = []
+    for evaluation in evaluations.select_related("cycle", "zone").order_by("zone__name_en"):
+        try:
+            action(evaluation)
+        except (PermissionDenied, ValidationError, EditConflict) as error:
+            reason = " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
+            refused.append(Refusal(evaluation=evaluation, reason=reason))
+        else:
+            done.append(evaluation)
+    return BulkOutcome(done=done, refused=refused)
+
+
+def evaluations_approve_many(
+    *, evaluations: QuerySet[Evaluation], by: AbstractBaseUser
+) -> BulkOutcome:
+    """Approve each evaluation through ``evaluation_approve`` (four eyes checked for each).
+
+    Someone who is no Approver at all is refused outright (PermissionDenied) and nothing
+    changes; otherwise each evaluation is approved or refused with its reason.
+    """
+    if not by.has_perm("evaluations.approve_evaluation"):
+        raise PermissionDenied(_("Only Approvers may approve evaluations."))
+    return _each(evaluations, lambda evaluation: evaluation_approve(evaluation=evaluation, by=by))
+
+
+def evaluations_return_many(
+    *, evaluations: QuerySet[Evaluation], by: AbstractBaseUser, reason: str
+) -> BulkOutcome:
+    """Send each evaluation back through ``evaluation_return``, all with the same reason.
+
+    Someone who is no Approver is refused outright, as is an empty reason (ValidationError
+    keyed ``reason``): nothing changes.
+    """
+    if not by.has_perm("evaluations.return_evaluation"):
+        raise PermissionDenied(_("Only Approvers may return evaluations."))
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("Say why the evaluations are returned.")})
+    return _each(
+        evaluations,
+        lambda evaluation: evaluation_return(evaluation=evaluation, by=by, reason=reason),
+    )
+
+
+def evaluations_assign_many(
+    *,
+    evaluations: QuerySet[Evaluation],
+    reviewer: AbstractBaseUser | None,
+    by: AbstractBaseUser,
+) -> BulkOutcome:
+    """Assign each evaluation to ``reviewer`` (None: unassign) through ``evaluation_assign``.
+
+    Someone who may not assign, or a ``reviewer`` who is no Reviewer, is refused outright and
+    nothing changes; an evaluation that cannot be reassigned (a published cycle) is refused
+    with its reason while the others are assigned.
+    """
+    if not by.has_perm("evaluations.assign_evaluation"):
+        raise PermissionDenied(_("Only Administrators may assign evaluations."))
+    if reviewer is not None and not reviewer.has_perm("evaluations.enter_evaluation"):
+        raise ValidationError(_("%(user)s is not a reviewer.") % {"user": reviewer.get_username()})
+    return _each(
+        evaluations,
+        lambda evaluation: evaluation_assign(
+            evaluations=Evaluation.objects.filter(pk=evaluation.pk), reviewer=reviewer, by=by
+        ),
+    )

@@ -38,3 +38,11 @@ urlpatterns += [
         name="cycle_methodology",
     ),
 ]
+
+urlpatterns += [
+    path(
+        "cycles/<int:year>/evaluations/bulk/",
+        views.cycle_evaluations_bulk,
+        name="cycle_evaluations_bulk",
+    ),
+]

@@ -6,14 +6,18 @@ checks; these views parse the request, check who may read the page, call a servi
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from evaluations.access import (
@@ -21,7 +25,7 @@ from evaluations.access import (
     offers_return,
     works_on_evaluations,
 )
-from evaluations.filters import EvaluationFilter
+from evaluations.filters import EvaluationFilter, QueueOrder
 from evaluations.forms import (
     EvaluationEntryForm,
     ReturnForm,
@@ -29,10 +33,13 @@ from evaluations.forms import (
     read_only_groups,
 )
 from evaluations.models import Cycle, Evaluation, EvaluationStatus, Indicator, Score
+from evaluations.queue_forms import BulkActionForm
 from evaluations.selectors import (
+    NextTask,
     evaluation_indicators_and_scores,
     evaluation_score_history,
     evaluation_status_changes,
+    next_evaluation_for,
 )
 from evaluations.services import (
     EditConflict,
@@ -42,12 +49,12 @@ from evaluations.services import (
     evaluation_return,
     evaluation_save,
     evaluation_submit,
+    evaluations_approve_many,
+    evaluations_assign_many,
+    evaluations_return_many,
     missing_indicators,
 )
-from registry.models import zone_name_ordering
 from zonetracker.permissions import entered_or_edited
-
-EVALUATIONS_PER_PAGE = 50
 
 # The entry page lists at most this many score changes, newest first; the admin keeps them all.
 SCORE_HISTORY_LIMIT = 200
@@ -78,34 +85,152 @@ def current_cycle_evaluations(request: HttpRequest) -> HttpResponse:
     return redirect("evaluations:cycle_evaluations", year=cycle.year)
 
 
+# The queue's columns with their headers, in the order they are shown; those on QueueOrder's
+# whitelist are sortable.
+QUEUE_COLUMNS = [
+    ("zone", gettext_lazy("Zone")),
+    ("province", gettext_lazy("Province")),
+    ("batch", gettext_lazy("Batch")),
+    ("reviewer", gettext_lazy("Reviewer")),
+    ("status", gettext_lazy("Status")),
+    ("submitted", gettext_lazy("Submitted")),
+    ("last_change", gettext_lazy("Last change")),
+]
+
+
+@dataclass(frozen=True)
+class ColumnHeader:
+    """A header of the queue: its label, and where a click on it leads."""
+
+    label: str
+    order_param: str  # empty for a column that cannot be sorted
+    aria_sort: str  # "ascending" or "descending" on the sorted column, empty elsewhere
+
+
 @login_required
 def cycle_evaluations(request: HttpRequest, year: int) -> HttpResponse:
+    """The cycle's work queue: searched, filtered, sorted and paged from the query string;
+    the bulk actions its user may take are offered on the rows of the page."""
     if not works_on_evaluations(request.user):
         raise PermissionDenied
     cycle = get_object_or_404(Cycle, year=year)
     in_cycle = Evaluation.objects.for_cycle(cycle)
+    order = QueueOrder.parse(request.GET.get("order"))
     filterset = EvaluationFilter(
         request.GET,
-        queryset=in_cycle.with_related().with_last_change().order_by(zone_name_ordering("zone__")),
+        queryset=in_cycle.with_related().with_last_change(),
         request=request,
     )
     # As on the register: a filter that cannot be read matches nothing rather than everything.
-    evaluations = filterset.qs if filterset.is_valid() else Evaluation.objects.none()
-    page = Paginator(evaluations, EVALUATIONS_PER_PAGE).get_page(request.GET.get("page"))
+    evaluations = order.apply(filterset.qs) if filterset.is_valid() else Evaluation.objects.none()
+    page = Paginator(evaluations, filterset.page_size).get_page(request.GET.get("page"))
     counts = in_cycle.status_counts()
+    user = request.user
+    bulk = {
+        "approve": user.has_perm("evaluations.approve_evaluation"),
+        "return": user.has_perm("evaluations.return_evaluation"),
+        "assign": user.has_perm("evaluations.assign_evaluation"),
+    }
     return render(
         request,
         "evaluations/cycle_evaluations.html",
         {
             "cycle": cycle,
             "filterset": filterset,
+            "order": order,
+            "columns": _column_headers(order),
             "page_obj": page,
             "status_counts": [
                 (status, label, counts[status]) for status, label in EvaluationStatus.choices
             ],
             "evaluation_total": sum(counts.values()),
+            "bulk": bulk if any(bulk.values()) and not cycle.is_published else None,
+            "bulk_form": BulkActionForm(),
         },
     )
+
+
+@login_required
+@require_POST
+def cycle_evaluations_bulk(request: HttpRequest, year: int) -> HttpResponse:
+    """Approve, return or assign the evaluations checked on the queue, each on its own.
+
+    The services check who may (a refusal of the whole action is a 403, and nothing
+    changes) and each evaluation's rules; the queue then says what was done and what was
+    refused, and why.
+    """
+    if not works_on_evaluations(request.user):
+        raise PermissionDenied
+    cycle = get_object_or_404(Cycle, year=year)
+    back = _queue_url(cycle, request.POST.get("query", ""))
+    form = BulkActionForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(back)
+    action = form.cleaned_data["action"]
+    evaluations = Evaluation.objects.for_cycle(cycle).filter(pk__in=form.cleaned_data["evaluation"])
+    try:
+        if action == BulkActionForm.APPROVE:
+            outcome = evaluations_approve_many(evaluations=evaluations, by=request.user)
+            done = ngettext(
+                "%(count)d evaluation approved.",
+                "%(count)d evaluations approved.",
+                len(outcome.done),
+            )
+            refused = _("Not approved: %(zone)s. %(reason)s")
+        elif action == BulkActionForm.RETURN:
+            outcome = evaluations_return_many(
+                evaluations=evaluations, by=request.user, reason=form.cleaned_data["reason"]
+            )
+            done = ngettext(
+                "%(count)d evaluation returned.",
+                "%(count)d evaluations returned.",
+                len(outcome.done),
+            )
+            refused = _("Not returned: %(zone)s. %(reason)s")
+        else:
+            outcome = evaluations_assign_many(
+                evaluations=evaluations, reviewer=form.cleaned_data["reviewer"], by=request.user
+            )
+            done = ngettext(
+                "%(count)d evaluation assigned.",
+                "%(count)d evaluations assigned.",
+                len(outcome.done),
+            )
+            refused = _("Not assigned: %(zone)s. %(reason)s")
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect(back)
+    if outcome.done or not outcome.refused:
+        messages.success(request, done % {"count": len(outcome.done)})
+    for refusal in outcome.refused:
+        messages.error(
+            request, refused % {"zone": refusal.evaluation.zone.name, "reason": refusal.reason}
+        )
+    return redirect(back)
+
+
+def _queue_url(cycle: Cycle, query: str) -> str:
+    """The queue with the filters, order and page the bulk action was taken from."""
+    url = reverse("evaluations:cycle_evaluations", kwargs={"year": cycle.year})
+    # Re-encoded from its parsed form, so only a query string can come back from the form.
+    kept = QueryDict(query).urlencode()
+    return f"{url}?{kept}" if kept else url
+
+
+def _column_headers(order: QueueOrder) -> list[ColumnHeader]:
+    headers = []
+    for column, label in QUEUE_COLUMNS:
+        if column not in QueueOrder.COLUMNS:
+            headers.append(ColumnHeader(label, "", ""))
+            continue
+        aria_sort = ""
+        if column == order.column:
+            aria_sort = "descending" if order.descending else "ascending"
+        headers.append(ColumnHeader(label, order.toggled(column).param, aria_sort))
+    return headers
 
 
 # --- one evaluation ----------------------------------------------------------------------
@@ -147,7 +272,7 @@ def evaluation_approve_view(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, " ".join(error.messages))
         return redirect(evaluation)
     messages.success(request, _("The evaluation is approved."))
-    return redirect(evaluation)
+    return _redirect_after(request, evaluation, NextTask.APPROVE)
 
 
 @login_required
@@ -218,7 +343,22 @@ def _save_entry(request: HttpRequest, evaluation: Evaluation, *, submit: bool) -
         messages.success(request, _("The evaluation is submitted for approval."))
     else:
         messages.success(request, _("The draft is saved."))
-    return redirect(evaluation)
+    return _redirect_after(request, evaluation, NextTask.ENTER)
+
+
+def _redirect_after(request: HttpRequest, evaluation: Evaluation, task: str) -> HttpResponse:
+    """Back to the evaluation; or, when its button said "and next", on to the next one of the
+    user's queue for ``task``, or to the queue when none is left."""
+    if request.POST.get("then") != "next":
+        return redirect(evaluation)
+    following = next_evaluation_for(request.user, after=evaluation, task=task)
+    if following is not None:
+        return redirect(following)
+    if task == NextTask.APPROVE:
+        messages.info(request, _("No other evaluation awaits your approval."))
+    else:
+        messages.info(request, _("No other evaluation assigned to you awaits entry."))
+    return redirect("evaluations:cycle_evaluations", year=evaluation.cycle.year)
 
 
 def _typed_form(request: HttpRequest, evaluation: Evaluation):

@@ -40,14 +40,14 @@ def test_an_evaluation_goes_from_entry_to_return_to_approval(browser, live_serve
     log_in(reviewer, "carol", PASSWORD)
     reviewer.goto(url)
     fill_every_value(reviewer, evaluation, p1="11")
-    reviewer.get_by_role("button", name="Submit").click()
+    reviewer.get_by_role("button", name="Submit", exact=True).click()
     expect(reviewer.get_by_text("above the highest valid value").first).to_be_visible()
     expect(reviewer.get_by_label(re.compile(r"^Value of P1 "))).to_have_value("11")
     evaluation.refresh_from_db()
     assert evaluation.status == EvaluationStatus.DRAFT
 
     reviewer.get_by_label(re.compile(r"^Value of P1 ")).fill("8")
-    reviewer.get_by_role("button", name="Submit").click()
+    reviewer.get_by_role("button", name="Submit", exact=True).click()
     expect(reviewer.get_by_text("The evaluation is submitted for approval.")).to_be_visible()
     evaluation.refresh_from_db()
     assert evaluation.status == EvaluationStatus.SUBMITTED
@@ -63,11 +63,11 @@ def test_an_evaluation_goes_from_entry_to_return_to_approval(browser, live_serve
     reviewer.goto(url)
     expect(reviewer.get_by_text("R2 growth needs a source.").first).to_be_visible()
     reviewer.get_by_label("Note on R2").fill("Customs statistics, table 4.")
-    reviewer.get_by_role("button", name="Submit").click()
+    reviewer.get_by_role("button", name="Submit", exact=True).click()
     expect(reviewer.get_by_text("The evaluation is submitted for approval.")).to_be_visible()
 
     approver.goto(url)
-    approver.get_by_role("button", name="Approve").click()
+    approver.get_by_role("button", name="Approve", exact=True).click()
     expect(approver.get_by_text("The evaluation is approved.")).to_be_visible()
     evaluation.refresh_from_db()
     assert (evaluation.status, evaluation.approved_by.username) == (
