@@ -21,4 +21,9 @@ urlpatterns = [
         decision_views.decision_record_view,
         name="decision_record",
     ),
+    path(
+        "cycles/<int:year>/decisions/record/",
+        decision_views.decisions_record_many_view,
+        name="decisions_record_many",
+    ),
 ]
