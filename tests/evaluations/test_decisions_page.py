@@ -355,9 +355,7 @@ def test_a_decision_taken_already_is_not_taken_again(
     decision_record(decision=warning, outcome=Outcome.WARN, rationale="Warned.", by=bob)
     before = state(warning)
 
-    response = bob_client.post(
-        record_url(warning), {"outcome": "rectify", "rationale": "Changed."}
-    )
+    response = bob_client.post(record_url(warning), {"outcome": "rectify", "rationale": "Changed."})
 
     assert response.status_code == 400
     assert messages_of(response) == ["This was decided already (warn) by bob."]
