@@ -9,6 +9,7 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from evaluations.models import (
     Cycle,
@@ -291,7 +292,7 @@ class DecisionsForm(OutcomeChoiceMixin):
     """The same outcome and rationale for several of a cycle's recommendations."""
 
     decisions = forms.ModelMultipleChoiceField(
-        label=_("Cases"),
+        label=pgettext_lazy("decisions filter", "Cases"),
         queryset=Decision.objects.none(),
         error_messages={
             "required": _("Select at least one case in the table."),
@@ -312,18 +313,18 @@ class DecisionFilterForm(forms.Form):
     """The decisions table's filters and page size; a value it does not know is ignored."""
 
     state = forms.ChoiceField(
-        label=_("Cases"),
+        label=pgettext_lazy("decisions filter", "Cases"),
         required=False,
         choices=[
-            ("", _("all")),
+            ("", pgettext_lazy("decisions filter", "all")),
             (AWAITING, _("awaiting a decision")),
-            (DECIDED, _("decided")),
+            (DECIDED, pgettext_lazy("decisions filter", "decided")),
         ],
     )
     recommendation = forms.ChoiceField(
         label=_("Recommendation"),
         required=False,
-        choices=[("", _("any")), *Recommendation.choices],
+        choices=[("", pgettext_lazy("decisions filter", "any")), *Recommendation.choices],
     )
     per_page = forms.TypedChoiceField(
         label=_("Rows per page"),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.test import Client
@@ -533,3 +534,26 @@ def test_alice_reads_the_table_without_forms_or_checkboxes(
     assert 'name="decisions"' not in page
     assert '<form class="decision-form"' not in page
     assert 'id="bulk-decide"' not in page
+
+
+def test_the_confirmation_speaks_chinese_to_a_chinese_reader(published: Cycle, bob: User) -> None:
+    client = login(bob)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+
+    page = html(
+        client.post(
+            many_url(),
+            {
+                "decisions": [decision_of("Alpha").pk, decision_of("Bravo").pk],
+                "outcome": "exit",
+                "rationale": "连续两年评为第4档。",
+            },
+        )
+    )
+
+    assert "确认2个综试区退出" in page
+    assert "尚未记录任何决定。" in page
+    assert "不再参加评估" in page
+    assert page.count("撤销2022年度评估（草稿）") == 2
+    for english in ("Confirm the exit", "withdrawn", "Nothing has been recorded"):
+        assert english not in page
