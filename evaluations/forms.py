@@ -9,8 +9,18 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
-from evaluations.models import Decision, Dimension, Indicator, Outcome, Recommendation, Score
+from evaluations.models import (
+    Cycle,
+    Decision,
+    Dimension,
+    Indicator,
+    Outcome,
+    Recommendation,
+    Score,
+)
+from evaluations.selectors import AWAITING, DECIDED
 from evaluations.services import ScoreInput
 from evaluations.values import (
     VALUE_DECIMAL_PLACES,
@@ -21,6 +31,8 @@ from evaluations.values import (
 
 NOTE_MAX_LENGTH = 2000
 REASON_MAX_LENGTH = 2000
+# The decisions table's page sizes; the first is the default.
+DECISIONS_PER_PAGE = (25, 50, 100)
 
 
 class ValueField(forms.DecimalField):
@@ -217,45 +229,40 @@ def plain_number(value: object) -> str | None:
     return text
 
 
-# The outcome a decision form offers first for each recommendation: the rule's advice taken
-# as it stands. The approver may choose any other outcome; the service records what is chosen.
-SUGGESTED_OUTCOMES: dict[str, str] = {
-    Recommendation.WARN: Outcome.WARN,
-    Recommendation.EXIT: Outcome.EXIT,
-    Recommendation.LIFT: Outcome.RETAIN,
-}
 RATIONALE_MAX_LENGTH = 4000
+# No outcome is chosen for the approver: the rule's recommendation is shown beside the choice,
+# and the decision is what the approver picks, never what was left selected.
+OUTCOME_CHOICES = [("", _("Choose…")), *Outcome.choices]
+OUTCOME_REQUIRED = _("Choose retain, warn, rectify or exit.")
+RATIONALE_REQUIRED = _("Write the rationale of the decision.")
 
 
-class DecisionForm(forms.Form):
-    """An approver's decision on one recommendation: an outcome and why.
+class OutcomeChoiceMixin(forms.Form):
+    """An outcome and a rationale, with an exit's confirmation, shared by the decision forms.
 
-    Whether the decision may be taken at all (an Approver, a published cycle, not decided
-    yet) is the service's rule, ``decision_record``.
+    ``confirm_exit`` is set only by the confirmation page, after it said what an exit does;
+    an exit without it is shown that page and changes nothing.
     """
 
     outcome = forms.ChoiceField(
         label=_("Decision"),
-        choices=Outcome.choices,
-        widget=forms.RadioSelect,
-        error_messages={"required": _("Choose retain, warn, rectify or exit.")},
+        choices=OUTCOME_CHOICES,
+        error_messages={"required": OUTCOME_REQUIRED},
     )
     rationale = forms.CharField(
         label=_("Rationale"),
         max_length=RATIONALE_MAX_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        error_messages={"required": _("Write the rationale of the decision.")},
+        widget=forms.Textarea(attrs={"rows": 1}),
+        error_messages={"required": RATIONALE_REQUIRED},
     )
+    confirm_exit = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, decision: Decision, **kwargs) -> None:
-        # Each recommendation on the page has its own form: ids must not collide.
-        kwargs.setdefault("auto_id", f"decision-{decision.pk}-%s")
-        kwargs.setdefault("label_suffix", "")
-        kwargs.setdefault(
-            "initial", {"outcome": SUGGESTED_OUTCOMES.get(decision.recommendation, "")}
+    @property
+    def needs_exit_confirmation(self) -> bool:
+        """An exit chosen and not yet confirmed (the form must be valid)."""
+        return (
+            self.cleaned_data["outcome"] == Outcome.EXIT and not self.cleaned_data["confirm_exit"]
         )
-        super().__init__(*args, **kwargs)
-        self.decision = decision
 
     def add_service_errors(self, error: ValidationError) -> None:
         """Place the service's messages next to the field they are about."""
@@ -264,3 +271,75 @@ class DecisionForm(forms.Form):
             return
         for field, messages in error.message_dict.items():
             self.add_error(field if field in self.fields else None, messages)
+
+
+class DecisionForm(OutcomeChoiceMixin):
+    """An approver's decision on one recommendation, in its row of the decisions table.
+
+    Whether the decision may be taken at all (an Approver, a published cycle, not decided
+    yet) is the service's rule, ``decision_record``.
+    """
+
+    def __init__(self, *args, decision: Decision, **kwargs) -> None:
+        # Each recommendation on the page has its own form: ids must not collide.
+        kwargs.setdefault("auto_id", f"decision-{decision.pk}-%s")
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.decision = decision
+
+
+class DecisionsForm(OutcomeChoiceMixin):
+    """The same outcome and rationale for several of a cycle's recommendations."""
+
+    decisions = forms.ModelMultipleChoiceField(
+        label=pgettext_lazy("decisions filter", "Cases"),
+        queryset=Decision.objects.none(),
+        error_messages={
+            "required": _("Select at least one case in the table."),
+            "invalid_choice": _("%(value)s is not a recommendation of this cycle."),
+            "invalid_pk_value": _("%(pk)s is not a recommendation of this cycle."),
+        },
+    )
+
+    def __init__(self, *args, cycle: Cycle, **kwargs) -> None:
+        kwargs.setdefault("auto_id", "bulk-%s")
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.fields["decisions"].queryset = Decision.objects.for_cycle(cycle).with_related()
+        self.fields["rationale"].widget.attrs["rows"] = 2
+
+
+class DecisionFilterForm(forms.Form):
+    """The decisions table's filters and page size; a value it does not know is ignored."""
+
+    state = forms.ChoiceField(
+        label=pgettext_lazy("decisions filter", "Cases"),
+        required=False,
+        choices=[
+            ("", pgettext_lazy("decisions filter", "all")),
+            (AWAITING, _("awaiting a decision")),
+            (DECIDED, pgettext_lazy("decisions filter", "decided")),
+        ],
+    )
+    recommendation = forms.ChoiceField(
+        label=_("Recommendation"),
+        required=False,
+        choices=[("", pgettext_lazy("decisions filter", "any")), *Recommendation.choices],
+    )
+    per_page = forms.TypedChoiceField(
+        label=_("Rows per page"),
+        required=False,
+        coerce=int,
+        empty_value=DECISIONS_PER_PAGE[0],
+        choices=[(size, str(size)) for size in DECISIONS_PER_PAGE],
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("auto_id", "filter-%s")
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+    def value(self, name: str) -> str | int:
+        """The field's value if valid, else its default (the form is always bound to GET)."""
+        self.is_valid()  # keeps the valid fields in cleaned_data, drops the others
+        return self.cleaned_data.get(name, self.fields[name].clean(""))

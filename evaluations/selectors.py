@@ -8,7 +8,18 @@ from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Window
+from django.db.models import (
+    Case,
+    Count,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+    Window,
+)
 from django.db.models.functions import Coalesce
 
 from evaluations.models import (
@@ -469,3 +480,55 @@ def next_evaluation_for(
     name = in_active_language("name_zh", "name_en")
     after_name = getattr(after.zone, name)
     return candidates.filter(**{f"zone__{name}__gt": after_name}).first() or candidates.first()
+
+
+# --- a cycle's decisions, a page at a time -----------------------------------------------
+
+AWAITING = "awaiting"
+DECIDED = "decided"
+
+
+def cycle_decision_cases(
+    cycle: Cycle, *, state: str = "", recommendation: str = ""
+) -> QuerySet[Decision]:
+    """The cycle's recommendations, those awaiting a decision first, then by zone name.
+
+    ``state`` keeps those awaiting a decision (``"awaiting"``) or those decided
+    (``"decided"``); ``recommendation`` keeps one recommendation. The zone, its province and
+    batch and who decided are joined, so a page of cases is one query.
+    """
+    cases = Decision.objects.for_cycle(cycle).with_related()
+    if state == AWAITING:
+        cases = cases.filter(outcome="")
+    elif state == DECIDED:
+        cases = cases.exclude(outcome="")
+    if recommendation:
+        cases = cases.filter(recommendation=recommendation)
+    awaiting_first = Case(When(outcome="", then=Value(0)), default=Value(1))
+    return cases.order_by(
+        awaiting_first, in_active_language("zone__name_zh", "zone__name_en"), "pk"
+    )
+
+
+def cycle_decision_counts(cycle: Cycle) -> dict[str, int]:
+    """How many of the cycle's recommendations await a decision and how many are decided, in
+    one query.
+    """
+    counts = Decision.objects.for_cycle(cycle).aggregate(
+        awaiting=Count("pk", filter=Q(outcome="")),
+        decided=Count("pk", filter=~Q(outcome="")),
+    )
+    return {AWAITING: counts["awaiting"], DECIDED: counts["decided"]}
+
+
+def evaluations_withdrawn_on_exit(cycle: Cycle, zone_ids: Iterable[int]) -> QuerySet[Evaluation]:
+    """The evaluations an exit decided after ``cycle`` withdraws, with their cycle: those of
+    these zones in later cycles that are not published (an exited zone is not evaluated again;
+    a published cycle is frozen).
+    """
+    return (
+        Evaluation.objects.filter(zone__in=list(zone_ids), cycle__year__gt=cycle.year)
+        .exclude(cycle__status=CycleStatus.PUBLISHED)
+        .select_related("cycle")
+        .order_by("cycle__year", "pk")
+    )

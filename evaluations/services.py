@@ -8,7 +8,7 @@ rule. Each takes keyword arguments, checks who may do it, and raises ``Permissio
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -31,6 +31,7 @@ from evaluations.models import (
     Outcome,
     Score,
 )
+from evaluations.selectors import evaluations_withdrawn_on_exit
 from registry.models import Zone, ZoneStatus
 from zonetracker.bulk import history_copy, rows_update
 from zonetracker.permissions import entered_or_edited
@@ -751,9 +752,7 @@ def decision_record(
         if outcome == Outcome.EXIT:
             # An exited zone is not evaluated again: an evaluation already opened for it in a
             # later cycle that is not published is withdrawn (its history keeps the record).
-            for withdrawn in Evaluation.objects.filter(
-                zone=zone, cycle__year__gt=decision.cycle.year
-            ).exclude(cycle__status=CycleStatus.PUBLISHED):
+            for withdrawn in evaluations_withdrawn_on_exit(decision.cycle, [zone.pk]):
                 withdrawn._history_user = by
                 withdrawn.delete()
         new_status = _OUTCOME_STATUS[outcome]
@@ -864,3 +863,55 @@ def evaluations_assign_many(
             evaluations=Evaluation.objects.filter(pk=evaluation.pk), reviewer=reviewer, by=by
         ),
     )
+
+
+# --- several decisions at once -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DecisionRefused:
+    """A decision ``decisions_record_many`` did not record, and why."""
+
+    decision: Decision
+    reason: str
+
+
+@dataclass(frozen=True)
+class DecisionsRecorded:
+    """What ``decisions_record_many`` recorded and what it refused."""
+
+    recorded: list[Decision]
+    refused: list[DecisionRefused]
+
+
+def decisions_record_many(
+    *,
+    decisions: Iterable[Decision],
+    outcome: str,
+    rationale: str,
+    by: AbstractBaseUser,
+) -> DecisionsRecorded:
+    """The same outcome and rationale recorded on each decision, each its own recorded
+    decision through ``decision_record`` (its own permission check, transaction and history).
+
+    A decision the service refuses (decided already, the zone exited, the cycle not published,
+    no permission) is listed with the reason, and the others stand. An outcome or rationale
+    that is not acceptable concerns every decision alike: it raises ``ValidationError`` and
+    nothing is recorded.
+    """
+    recorded: list[Decision] = []
+    refused: list[DecisionRefused] = []
+    for decision in decisions:
+        try:
+            recorded.append(
+                decision_record(decision=decision, outcome=outcome, rationale=rationale, by=by)
+            )
+        except PermissionDenied as error:
+            refused.append(DecisionRefused(decision, str(error)))
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):
+                # decision_record checks the outcome and rationale before it writes, and they
+                # are the same for every decision: none has been recorded yet.
+                raise
+            refused.append(DecisionRefused(decision, " ".join(error.messages)))
+    return DecisionsRecorded(recorded=recorded, refused=refused)

@@ -21,15 +21,17 @@ urlpatterns = [
         decision_views.decision_record_view,
         name="decision_record",
     ),
+    path(
+        "cycles/<int:year>/decisions/record/",
+        decision_views.decisions_record_many_view,
+        name="decisions_record_many",
+    ),
     path("notifications/", notification_views.notification_list, name="notification_list"),
     path(
         "notifications/read/",
         notification_views.notification_mark_all_read,
         name="notification_mark_all_read",
     ),
-]
-
-urlpatterns += [
     path("cycles/<int:year>/progress/", overview_views.cycle_progress, name="cycle_progress"),
     path("methodology/", overview_views.latest_methodology, name="latest_methodology"),
     path(
@@ -37,9 +39,6 @@ urlpatterns += [
         overview_views.cycle_methodology,
         name="cycle_methodology",
     ),
-]
-
-urlpatterns += [
     path(
         "cycles/<int:year>/evaluations/bulk/",
         views.cycle_evaluations_bulk,

@@ -219,6 +219,14 @@ def bob_decides(bob: Client, decision: Decision, outcome: str, rationale: str) -
     assert f'action="{action}#decision-{decision.pk}"' in page
     response = bob.post(action, {"outcome": outcome, "rationale": rationale}, follow=True)
     assert response.status_code == 200
+    if outcome == "exit":
+        # An exit is applied only once its confirmation page is answered.
+        assert "Confirm the exit of 1 zone" in html(response)
+        response = bob.post(
+            action,
+            {"outcome": outcome, "rationale": rationale, "confirm_exit": "on"},
+            follow=True,
+        )
     assert len(messages_of(response)) == 1
 
 
