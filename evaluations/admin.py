@@ -23,6 +23,7 @@ from evaluations.services import (
     evaluation_assign,
     indicator_add,
     indicator_remove,
+    rankings_refresh,
 )
 from zonetracker import permissions
 
@@ -228,6 +229,8 @@ class CycleAdmin(ReadOnlyHistoryAdmin):
         if change:
             obj._history_user = request.user
             super().save_model(request, obj, form, change)
+            # The policy decides the grades: the provisional rankings follow it.
+            rankings_refresh(obj)
             return
         # Adding a cycle means opening it: framework, policy and evaluations come with it.
         opened = cycle_open(year=obj.year, cutoff=obj.cutoff, by=request.user)
@@ -344,6 +347,8 @@ class IndicatorAdmin(ReadOnlyHistoryAdmin):
         if change:
             obj._history_user = request.user
             super().save_model(request, obj, form, change)
+            # The policy decides the grades: the provisional rankings follow it.
+            rankings_refresh(obj)
             return
         returned = indicator_add(indicator=obj, by=request.user)
         _report_returned(self, request, obj, returned)

@@ -123,6 +123,9 @@ class Cycle(models.Model):
     measure_bounds = models.JSONField(
         _("measure bounds when ranked"), default=dict, blank=True, editable=False
     )
+    # When the totals, ranks and grades were last computed: every change of a value, an
+    # evaluation's status or the policy computes them again, and the rankings page says when.
+    ranked_at = models.DateTimeField(_("ranked at"), null=True, blank=True, editable=False)
 
     history = HistoricalRecords()
     objects = CycleQuerySet.as_manager()
