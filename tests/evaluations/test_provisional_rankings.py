@@ -223,3 +223,20 @@ def test_the_rankings_page_shows_a_submission_at_once_and_says_what_provisional_
     assert "Not ranked: a score is missing" not in page
     assert "computed again whenever a value" in page
     assert "Last computed <time datetime=" in page
+
+
+def test_a_weight_changed_in_the_admin_totals_the_cycle_again(
+    ranked_cycle: Cycle, alice: User, django_capture_on_commit_callbacks
+) -> None:
+    from evaluations.models import Indicator
+
+    before = dict(ranked_cycle.evaluations.values_list("zone__name_en", "total"))
+    request = RequestFactory().post("/")
+    request.user = alice
+    r1 = ranked_cycle.indicators.get(code="R1")
+    r1.weight *= 10
+    with django_capture_on_commit_callbacks(execute=True):
+        site._registry[Indicator].save_model(request, r1, form=None, change=True)
+
+    after = dict(ranked_cycle.evaluations.values_list("zone__name_en", "total"))
+    assert after["Charlie"] != before["Charlie"]
