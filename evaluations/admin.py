@@ -23,6 +23,7 @@ from evaluations.services import (
     evaluation_assign,
     indicator_add,
     indicator_remove,
+    rankings_refresh,
 )
 from zonetracker import permissions
 
@@ -168,7 +169,19 @@ class CycleAdmin(ReadOnlyHistoryAdmin):
         description=gettext_lazy("Publish the selected cycles (all evaluations approved)"),
         permissions=["publish"],
     )
-    def publish(self, request: HttpRequest, queryset: QuerySet[Cycle]) -> None:
+    def publish(self, request: HttpRequest, queryset: QuerySet[Cycle]) -> HttpResponse | None:
+        """Ask first, on a page that says what publishing does; publish on its confirming POST."""
+        if "confirm" not in request.POST:
+            context = {
+                **self.admin_site.each_context(request),
+                "title": _("Publish cycles?"),
+                "opts": self.model._meta,
+                "cycles": queryset.order_by("year"),
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(
+                request, "admin/evaluations/cycle/publish_confirmation.html", context
+            )
         for cycle in queryset.order_by("year"):
             try:
                 decisions = cycle_publish(cycle=cycle, by=request.user)
@@ -186,6 +199,7 @@ class CycleAdmin(ReadOnlyHistoryAdmin):
                 % {"cycle": cycle, "count": len(decisions)},
                 messages.SUCCESS,
             )
+        return None
 
     def has_publish_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("evaluations.publish_cycle")
@@ -228,6 +242,9 @@ class CycleAdmin(ReadOnlyHistoryAdmin):
         if change:
             obj._history_user = request.user
             super().save_model(request, obj, form, change)
+            # The policy (and the weights of its framework inline, saved in the same request)
+            # decide the grades: the provisional rankings follow them once it commits.
+            rankings_refresh(obj)
             return
         # Adding a cycle means opening it: framework, policy and evaluations come with it.
         opened = cycle_open(year=obj.year, cutoff=obj.cutoff, by=request.user)
@@ -344,6 +361,8 @@ class IndicatorAdmin(ReadOnlyHistoryAdmin):
         if change:
             obj._history_user = request.user
             super().save_model(request, obj, form, change)
+            # Weights and ranges decide the totals: the provisional rankings follow them.
+            rankings_refresh(obj.cycle)
             return
         returned = indicator_add(indicator=obj, by=request.user)
         _report_returned(self, request, obj, returned)

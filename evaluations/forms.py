@@ -21,7 +21,7 @@ from evaluations.models import (
     Score,
 )
 from evaluations.selectors import AWAITING, DECIDED
-from evaluations.services import ScoreInput
+from evaluations.services import ScoreInput, scores_problems
 from evaluations.values import (
     VALUE_DECIMAL_PLACES,
     VALUE_QUANTUM,
@@ -80,6 +80,15 @@ class IndicatorRow:
 
 
 @dataclass(frozen=True)
+class FieldProblem:
+    """A field of the entry form that needs attention, for the summary at the top of the page."""
+
+    anchor: str  # the id of the field's input, which the summary links to
+    label: str
+    messages: list[str]
+
+
+@dataclass(frozen=True)
 class DimensionGroup:
     """The indicators of one dimension, in the framework's order."""
 
@@ -104,6 +113,10 @@ class EvaluationEntryForm(forms.Form):
     """
 
     version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+
+    # Whether the draft was saved though the form shows problems (a submission refused for
+    # missing values): the summary at the top says which.
+    saved_draft = False
 
     def __init__(
         self,
@@ -164,7 +177,45 @@ class EvaluationEntryForm(forms.Form):
             indicator = by_code.get(code)
             self.add_error(value_field_name(indicator) if indicator else None, messages)
 
+    def check_ranges(self) -> None:
+        """Add the service's range messages for the values that read as numbers.
+
+        Called when some value cannot be read at all (nothing is saved then, and the service
+        is not asked): the page still names every problem at once, not one round at a time.
+        """
+        by_pk = {indicator.pk: indicator for indicator in self.indicators}
+        readable = {
+            indicator.pk: ScoreInput(self.cleaned_data[value_field_name(indicator)])
+            for indicator in self.indicators
+            if self.cleaned_data.get(value_field_name(indicator)) is not None
+        }
+        problems = scores_problems(by_pk, readable)
+        if problems:
+            self.add_service_errors(ValidationError(problems))
+
+    def problems(self) -> list[FieldProblem]:
+        """Every value or note with an error, in the form's order, with its messages."""
+        found = []
+        for indicator in self.indicators:
+            for name, label in [
+                (value_field_name(indicator), f"{indicator.code} {indicator.name}"),
+                (
+                    note_field_name(indicator),
+                    _("Note on %(code)s") % {"code": indicator.code},
+                ),
+            ]:
+                if name in self.errors:
+                    found.append(
+                        FieldProblem(
+                            anchor=self[name].id_for_label,
+                            label=label,
+                            messages=list(self.errors[name]),
+                        )
+                    )
+        return found
+
     def mark_missing(self, indicators: Iterable[Indicator]) -> None:
+        self.saved_draft = True
         for indicator in indicators:
             self.add_error(value_field_name(indicator), _("Enter a value before submitting."))
 

@@ -136,6 +136,9 @@ class Cycle(models.Model):
         blank=True,
         help_text=_("Approvers approve or return the submitted evaluations by this date."),
     )
+    # When the totals, ranks and grades were last computed: every change of a value, an
+    # evaluation's status or the policy computes them again, and the rankings page says when.
+    ranked_at = models.DateTimeField(_("ranked at"), null=True, blank=True, editable=False)
 
     history = HistoricalRecords()
     objects = CycleQuerySet.as_manager()

@@ -177,6 +177,7 @@ def indicator_add(*, indicator: Indicator, by: AbstractBaseUser | None) -> list[
         indicator.full_clean()
         indicator._history_user = by
         indicator.save()
+        rankings_refresh(cycle)
         if cycle is None:
             return []
         reason = _("The framework changed: indicator %(indicator)s was added.") % {
@@ -217,6 +218,7 @@ def indicator_remove(*, indicator: Indicator, by: AbstractBaseUser | None) -> li
         }
         indicator._history_user = by
         indicator.delete()
+        rankings_refresh(cycle)
         if cycle is None:
             return []
         return _return_past_entry(cycle=cycle, reason=reason, by=by)
@@ -443,6 +445,7 @@ def scores_write(
         evaluation.last_edited_by = by
         evaluation._history_user = by
         evaluation.save(update_fields=["version", "last_edited_by"])
+        rankings_refresh(evaluation.cycle)
     return ScoreCounts(new=new, updated=updated, unchanged=unchanged)
 
 
@@ -477,6 +480,7 @@ def evaluation_submit(
             update_fields=["version", "status", "submitted_by", "submitted_at", "return_reason"]
         )
         notifications.notify_submitted(evaluation=evaluation, by=by)
+        rankings_refresh(evaluation.cycle)
     return evaluation
 
 
@@ -499,6 +503,7 @@ def evaluation_approve(
         evaluation.approved_at = timezone.now()
         evaluation._history_user = by
         evaluation.save(update_fields=["version", "status", "approved_by", "approved_at"])
+        rankings_refresh(evaluation.cycle)
     return evaluation
 
 
@@ -522,6 +527,7 @@ def evaluation_return(
         evaluation._history_user = by
         evaluation.save(update_fields=["version", "status", "return_reason"])
         notifications.notify_returned(evaluation=evaluation, by=by)
+        rankings_refresh(evaluation.cycle)
     return evaluation
 
 
@@ -576,6 +582,8 @@ def rankings_compute(*, cycle: Cycle, by: AbstractBaseUser | None = None) -> lis
         raise ValidationError(
             _("The cycle of %(year)s is published; its rankings are frozen.") % {"year": cycle.year}
         )
+    # When the figures were computed: of what was stored when they were read.
+    ranked_at = timezone.now()
     indicators, entries = indicator_specs(cycle), cycle_entries(cycle)
     results = scoring.score_entries(indicators, entries, cycle_policy(cycle))
     by_key = {r.key: r for r in results}
@@ -585,8 +593,8 @@ def rankings_compute(*, cycle: Cycle, by: AbstractBaseUser | None = None) -> lis
     }
     with transaction.atomic():
         # Derived figures, like the totals: not a change anybody made, so no history record.
-        Cycle.objects.filter(pk=cycle.pk).update(measure_bounds=measure_bounds)
-        cycle.measure_bounds = measure_bounds
+        Cycle.objects.filter(pk=cycle.pk).update(measure_bounds=measure_bounds, ranked_at=ranked_at)
+        cycle.measure_bounds, cycle.ranked_at = measure_bounds, ranked_at
         changed = []
         # Whole rows: the history records copy every field.
         for evaluation in cycle.evaluations.order_by().select_for_update():
@@ -615,6 +623,45 @@ def rankings_compute(*, cycle: Cycle, by: AbstractBaseUser | None = None) -> lis
             default_date=timezone.now(),
         )
     return results
+
+
+def rankings_refresh(cycle: Cycle | None) -> None:
+    """Compute the provisional rankings of ``cycle`` again once the current transaction commits.
+
+    Every service that changes a value, an evaluation's status, the framework or the policy
+    calls this, so the provisional totals, ranks and grades are always those of what is
+    stored. Nothing happens for no cycle or a published one (its rankings are frozen). A
+    transaction that changes many evaluations of a cycle (an import) computes them once.
+    """
+    if cycle is None or cycle.is_published:
+        return
+    connection = transaction.get_connection()
+    # Django drops the callbacks of a savepoint rolled back, so one still queued will run.
+    if any(
+        isinstance(queued, _RankingsRecompute) and queued.cycle_pk == cycle.pk and not queued.done
+        for _savepoints, queued, _robust in connection.run_on_commit
+    ):
+        return
+    # After the commit, in a transaction of its own that locks the cycle first: the saver's
+    # transaction holds its evaluation's row, and locking every other row of the cycle from
+    # inside it would deadlock two reviewers saving at once on PostgreSQL. Robust: a failure
+    # is logged and leaves the ranks as they were, never undoes the save.
+    transaction.on_commit(_RankingsRecompute(cycle.pk), robust=True)
+
+
+class _RankingsRecompute:
+    """The callback of ``rankings_refresh``: recompute one cycle that is not published."""
+
+    def __init__(self, cycle_pk: int) -> None:
+        self.cycle_pk = cycle_pk
+        self.done = False
+
+    def __call__(self) -> None:
+        self.done = True
+        with transaction.atomic():
+            cycle = Cycle.objects.select_for_update().filter(pk=self.cycle_pk).first()
+            if cycle is not None and not cycle.is_published:
+                rankings_compute(cycle=cycle)
 
 
 # --- publication and decisions ------------------------------------------------------------

@@ -317,6 +317,8 @@ def _save_entry(request: HttpRequest, evaluation: Evaluation, *, submit: bool) -
         request.POST, indicators=indicators, scores=scores, version=evaluation.version
     )
     if not form.is_valid():
+        # Nothing is saved until every value is valid; the page names every problem at once.
+        form.check_ranges()
         return _render_evaluation(request, evaluation, form=form)
     try:
         evaluation_save(

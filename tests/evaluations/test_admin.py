@@ -211,7 +211,7 @@ def test_an_administrator_publishes_a_cycle_from_the_admin(admin_client_alice, c
     score_all(cycle, {"Alpha": 10, "Bravo": 7, "Charlie": 3})
     response = admin_client_alice.post(
         reverse("admin:evaluations_cycle_changelist"),
-        {"action": "publish", "_selected_action": [cycle.pk]},
+        {"action": "publish", "_selected_action": [cycle.pk], "confirm": "Yes, publish"},
         follow=True,
     )
     assert "is published" in response.content.decode()
@@ -220,10 +220,36 @@ def test_an_administrator_publishes_a_cycle_from_the_admin(admin_client_alice, c
     assert cycle.published_by.username == "alice"
 
 
+def test_publishing_from_the_admin_asks_for_confirmation_first(admin_client_alice, cycle):
+    from tests.factories import score_all
+
+    score_all(cycle, {"Alpha": 10, "Bravo": 7, "Charlie": 3})
+    url = reverse("admin:evaluations_cycle_changelist")
+    asked = admin_client_alice.post(url, {"action": "publish", "_selected_action": [cycle.pk]})
+
+    assert asked.status_code == 200
+    page = asked.content.decode()
+    assert "cannot be undone" in page
+    assert "the cycle is frozen" in page
+    assert "recommendations (warn, exit, lift a notice) are recorded" in page
+    assert 'name="confirm"' in page
+    assert f'name="_selected_action" value="{cycle.pk}"' in page
+    cycle.refresh_from_db()
+    assert cycle.status == CycleStatus.OPEN
+    assert not cycle.history.filter(status=CycleStatus.PUBLISHED).exists()
+
+    done = admin_client_alice.post(
+        url, {"action": "publish", "_selected_action": [cycle.pk], "confirm": "Yes, publish"}
+    )
+    assert done.status_code == 302
+    cycle.refresh_from_db()
+    assert cycle.status == CycleStatus.PUBLISHED
+
+
 def test_publishing_in_the_admin_names_what_is_not_approved(admin_client_alice, cycle):
     response = admin_client_alice.post(
         reverse("admin:evaluations_cycle_changelist"),
-        {"action": "publish", "_selected_action": [cycle.pk]},
+        {"action": "publish", "_selected_action": [cycle.pk], "confirm": "Yes, publish"},
         follow=True,
     )
     page = response.content.decode()
