@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import django_filters
 from django import forms
@@ -11,7 +12,7 @@ from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from evaluations.models import Evaluation, EvaluationStatus
-from registry.filters import ZonePlaceFilterSet
+from registry.filters import ColumnOrder, ZonePlaceFilterSet
 from registry.models import Zone, in_active_language, zone_name_ordering
 from zonetracker import permissions
 
@@ -109,38 +110,11 @@ class EvaluationFilter(ZonePlaceFilterSet):
 
 
 @dataclass(frozen=True)
-class QueueOrder:
-    """A sort order of the work queue: a whitelisted column, ascending or descending.
+class QueueOrder(ColumnOrder):
+    """A sort order of the work queue (``zone``, ``-submitted``, ...)."""
 
-    Read from the ``order`` query parameter (``zone``, ``-submitted``, ...); anything not on
-    the whitelist falls back to the default, so a hand-edited URL can only pick among these.
-    """
-
-    column: str
-    descending: bool = False
-
-    COLUMNS = ("zone", "province", "reviewer", "status", "submitted")
-    DEFAULT_COLUMN = "zone"
-
-    @classmethod
-    def parse(cls, raw: str | None) -> QueueOrder:
-        raw = (raw or "").strip()
-        descending = raw.startswith("-")
-        column = raw.removeprefix("-")
-        if column not in cls.COLUMNS:
-            return cls(cls.DEFAULT_COLUMN)
-        return cls(column, descending)
-
-    @property
-    def param(self) -> str:
-        """The value of the ``order`` query parameter that selects this order."""
-        return f"-{self.column}" if self.descending else self.column
-
-    def toggled(self, column: str) -> QueueOrder:
-        """The order a click on ``column``'s header asks for: reversed if it is the current one."""
-        if column == self.column:
-            return QueueOrder(column, not self.descending)
-        return QueueOrder(column)
+    COLUMNS: ClassVar[tuple[str, ...]] = ("zone", "province", "reviewer", "status", "submitted")
+    DEFAULT_COLUMN: ClassVar[str] = "zone"
 
     def apply(self, evaluations: QuerySet[Evaluation]) -> QuerySet[Evaluation]:
         # Names sort in the active language, as they are shown; the zone's name breaks ties so

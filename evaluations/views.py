@@ -6,8 +6,6 @@ checks; these views parse the request, check who may read the page, call a servi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AbstractBaseUser
@@ -98,15 +96,6 @@ QUEUE_COLUMNS = [
 ]
 
 
-@dataclass(frozen=True)
-class ColumnHeader:
-    """A header of the queue: its label, and where a click on it leads."""
-
-    label: str
-    order_param: str  # empty for a column that cannot be sorted
-    aria_sort: str  # "ascending" or "descending" on the sorted column, empty elsewhere
-
-
 @login_required
 def cycle_evaluations(request: HttpRequest, year: int) -> HttpResponse:
     """The cycle's work queue: searched, filtered, sorted and paged from the query string;
@@ -138,7 +127,7 @@ def cycle_evaluations(request: HttpRequest, year: int) -> HttpResponse:
             "cycle": cycle,
             "filterset": filterset,
             "order": order,
-            "columns": _column_headers(order),
+            "columns": order.headers(QUEUE_COLUMNS),
             "page_obj": page,
             "status_counts": [
                 (status, label, counts[status]) for status, label in EvaluationStatus.choices
@@ -218,19 +207,6 @@ def _queue_url(cycle: Cycle, query: str) -> str:
     # Re-encoded from its parsed form, so only a query string can come back from the form.
     kept = QueryDict(query).urlencode()
     return f"{url}?{kept}" if kept else url
-
-
-def _column_headers(order: QueueOrder) -> list[ColumnHeader]:
-    headers = []
-    for column, label in QUEUE_COLUMNS:
-        if column not in QueueOrder.COLUMNS:
-            headers.append(ColumnHeader(label, "", ""))
-            continue
-        aria_sort = ""
-        if column == order.column:
-            aria_sort = "descending" if order.descending else "ascending"
-        headers.append(ColumnHeader(label, order.toggled(column).param, aria_sort))
-    return headers
 
 
 # --- one evaluation ----------------------------------------------------------------------

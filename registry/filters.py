@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Self
 
 import django_filters
 from django import forms
@@ -92,21 +92,31 @@ class ZoneFilter(ZonePlaceFilterSet):
 
 
 @dataclass(frozen=True)
-class ZoneOrder:
-    """A sort order of the register: a whitelisted column, ascending or descending.
+class ColumnHeader:
+    """A header of a sortable table: its label, and where a click on it leads."""
+
+    label: str
+    order_param: str  # empty for a column that cannot be sorted
+    aria_sort: str  # "ascending" or "descending" on the sorted column, empty elsewhere
+
+
+@dataclass(frozen=True)
+class ColumnOrder:
+    """A sort order of a table: a whitelisted column, ascending or descending.
 
     Read from the ``order`` query parameter (``name``, ``-batch``, ...); anything not on the
-    whitelist falls back to the default, so a hand-edited URL can only pick among these columns.
+    whitelist falls back to the default, so a hand-edited URL can only pick among the
+    columns. A table names its ``COLUMNS`` and ``DEFAULT_COLUMN`` and says how it ``apply``s.
     """
 
     column: str
     descending: bool = False
 
-    COLUMNS = ("name", "province", "region", "batch", "status")
-    DEFAULT_COLUMN = "batch"
+    COLUMNS: ClassVar[tuple[str, ...]] = ()
+    DEFAULT_COLUMN: ClassVar[str] = ""
 
     @classmethod
-    def parse(cls, raw: str | None) -> ZoneOrder:
+    def parse(cls, raw: str | None) -> Self:
         raw = (raw or "").strip()
         descending = raw.startswith("-")
         column = raw.removeprefix("-")
@@ -119,11 +129,33 @@ class ZoneOrder:
         """The value of the ``order`` query parameter that selects this order."""
         return f"-{self.column}" if self.descending else self.column
 
-    def toggled(self, column: str) -> ZoneOrder:
+    def toggled(self, column: str) -> Self:
         """The order a click on ``column``'s header asks for: reversed if it is the current one."""
         if column == self.column:
-            return ZoneOrder(column, not self.descending)
-        return ZoneOrder(column)
+            return type(self)(column, not self.descending)
+        return type(self)(column)
+
+    def headers(self, columns: list[tuple[str, str]]) -> list[ColumnHeader]:
+        """The headers of a table's ``(column, label)`` list: those on the whitelist lead to
+        their order, the sorted one says which way it is sorted."""
+        headers = []
+        for column, label in columns:
+            if column not in self.COLUMNS:
+                headers.append(ColumnHeader(label, "", ""))
+                continue
+            aria_sort = ""
+            if column == self.column:
+                aria_sort = "descending" if self.descending else "ascending"
+            headers.append(ColumnHeader(label, self.toggled(column).param, aria_sort))
+        return headers
+
+
+@dataclass(frozen=True)
+class ZoneOrder(ColumnOrder):
+    """A sort order of the register."""
+
+    COLUMNS: ClassVar[tuple[str, ...]] = ("name", "province", "region", "batch", "status")
+    DEFAULT_COLUMN: ClassVar[str] = "batch"
 
     def apply(self, zones: QuerySet[Zone]) -> QuerySet[Zone]:
         # Names sort in the active language, as they are shown; the name also breaks ties so

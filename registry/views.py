@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -29,15 +27,6 @@ ZONE_COLUMNS = [
 ]
 
 
-@dataclass(frozen=True)
-class ColumnHeader:
-    """A header of the register table: its label, and where a click on it leads."""
-
-    label: str
-    order_param: str  # empty for a column that cannot be sorted
-    aria_sort: str  # "ascending" or "descending" on the sorted column, empty elsewhere
-
-
 @login_required
 def zone_list(request: HttpRequest) -> HttpResponse:
     filterset = ZoneFilter(request.GET, queryset=Zone.objects.with_related())
@@ -54,7 +43,7 @@ def zone_list(request: HttpRequest) -> HttpResponse:
         {
             "filterset": filterset,
             "page_obj": page,
-            "columns": _column_headers(order),
+            "columns": order.headers(ZONE_COLUMNS),
             "order": order,
         },
     )
@@ -88,16 +77,3 @@ def batch_list(request: HttpRequest) -> HttpResponse:
         "registry/batch_list.html",
         {"batches": batches, "zone_total": sum(batch.zone_count for batch in batches)},
     )
-
-
-def _column_headers(order: ZoneOrder) -> list[ColumnHeader]:
-    headers = []
-    for column, label in ZONE_COLUMNS:
-        if column not in ZoneOrder.COLUMNS:
-            headers.append(ColumnHeader(label, "", ""))
-            continue
-        aria_sort = ""
-        if column == order.column:
-            aria_sort = "descending" if order.descending else "ascending"
-        headers.append(ColumnHeader(label, order.toggled(column).param, aria_sort))
-    return headers
