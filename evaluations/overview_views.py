@@ -7,18 +7,15 @@ rankings are, through the rankings' own access rule.
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 
 from evaluations.dashboard import follows_progress
 from evaluations.models import Cycle, EvaluationStatus, Grade
-from evaluations.ranking_views import _with_readable_cycle, readable_cycles
+from evaluations.ranking_views import latest_readable_cycle, with_readable_cycle
 from evaluations.selectors import cycle_framework, cycle_progress_tables
 
 
@@ -43,25 +40,13 @@ def cycle_progress(request: HttpRequest, year: int) -> HttpResponse:
 
 
 def latest_methodology(request: HttpRequest) -> HttpResponse:
-    """The methodology of the latest cycle whose rankings the user may read: the latest
-    published one; for those who work on evaluations, the latest cycle when none is published.
-    """
-    user = request.user
-    if not user.is_authenticated and not settings.PUBLIC_RANKINGS:
-        return redirect_to_login(request.get_full_path())
-    cycles = readable_cycles(user)
-    cycle = cycles.published().first() or cycles.first()
-    if cycle is None:
-        if not user.is_authenticated:
-            raise Http404(_("No rankings have been published yet."))
-        messages.info(request, _("No rankings have been published yet."))
-        return redirect("home")
-    return redirect("evaluations:cycle_methodology", year=cycle.year)
+    """The methodology of the latest cycle whose rankings the reader may read."""
+    return latest_readable_cycle(request, "evaluations:cycle_methodology")
 
 
 # The rankings' own rule (sign-in first, then 404, then 403), so that the methodology is
 # readable exactly where the rankings are.
-@_with_readable_cycle
+@with_readable_cycle
 def cycle_methodology(request: HttpRequest, cycle: Cycle) -> HttpResponse:
     """How the cycle's zones are scored, ranked, graded and removed, from the cycle's own
     framework and policy."""

@@ -46,7 +46,7 @@ def readable_cycles(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Cycle]:
     return Cycle.objects.none()
 
 
-def _with_readable_cycle(
+def with_readable_cycle(
     view: Callable[[HttpRequest, Cycle], HttpResponse],
 ) -> Callable[[HttpRequest, int], HttpResponse]:
     """Resolve ``year`` to a cycle the user may read: sign-in first, then 404, then 403.
@@ -75,9 +75,10 @@ def _with_readable_cycle(
 # --- pages -------------------------------------------------------------------------------
 
 
-def latest_rankings(request: HttpRequest) -> HttpResponse:
-    """The latest published rankings; for those who work on evaluations, the latest cycle's
-    when none is published yet."""
+def latest_readable_cycle(request: HttpRequest, page: str) -> HttpResponse:
+    """Send the reader to ``page`` (a URL name taking the year) of the latest cycle whose
+    rankings they may read: the latest published one; for those who work on evaluations, the
+    latest cycle when none is published yet."""
     user = request.user
     if not user.is_authenticated and not settings.PUBLIC_RANKINGS:
         return redirect_to_login(request.get_full_path())
@@ -88,10 +89,15 @@ def latest_rankings(request: HttpRequest) -> HttpResponse:
             raise Http404(_("No rankings have been published yet."))
         messages.info(request, _("No rankings have been published yet."))
         return redirect("home")
-    return redirect("evaluations:cycle_rankings", year=cycle.year)
+    return redirect(page, year=cycle.year)
 
 
-@_with_readable_cycle
+def latest_rankings(request: HttpRequest) -> HttpResponse:
+    """The latest rankings the reader may read."""
+    return latest_readable_cycle(request, "evaluations:cycle_rankings")
+
+
+@with_readable_cycle
 def cycle_rankings(request: HttpRequest, cycle: Cycle) -> HttpResponse:
     """The cycle's rankings, filtered; ``?format=csv`` or ``xlsx`` downloads what is shown."""
     export_format = request.GET.get("format", "")
