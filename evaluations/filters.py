@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import ClassVar
 
 import django_filters
 from django import forms
-from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from evaluations.models import Evaluation, EvaluationStatus
 from registry.filters import ColumnOrder, ZonePlaceFilterSet
-from registry.models import Zone, in_active_language, zone_name_ordering
+from registry.models import in_active_language, zone_name_ordering
 from zonetracker import permissions
 
 # How many evaluations a page of the queue may show; the first is nobody's choice but the default.
@@ -22,7 +22,6 @@ DEFAULT_PAGE_SIZE = 50
 
 # The zone field holding a name's pinyin (``hangzhou``), searched as well once the register
 # keeps one; until then the search reads the Chinese and English names and the slug.
-ZONE_PINYIN_FIELD = "name_pinyin"
 
 
 def reviewers(request) -> QuerySet:
@@ -30,14 +29,14 @@ def reviewers(request) -> QuerySet:
     return permissions.reviewers()
 
 
-def zone_name_fields() -> list[str]:
-    """The zone fields a name search reads: both names, the slug, and the pinyin if kept."""
-    fields = ["name_zh", "name_en", "slug"]
-    try:
-        Zone._meta.get_field(ZONE_PINYIN_FIELD)
-    except FieldDoesNotExist:
-        return fields
-    return [*fields, ZONE_PINYIN_FIELD]
+def pinyin_pattern(text: str) -> str:
+    """A pattern that finds typed pinyin (``hangzhou``, ``hang zhou``, ``hang2zhou1``) in a
+    zone's pinyin key (``hang2 zhou1 shi4``): the letters in order, with tone numbers and
+    spaces allowed between them. Empty for text that is not pinyin."""
+    letters = re.sub(r"[\s1-5]", "", text.strip().lower())
+    if not re.fullmatch(r"[a-z\u00fc]+", letters):
+        return ""
+    return "[1-5 ]*".join(letters.replace("\u00fc", "v"))
 
 
 class EvaluationFilter(ZonePlaceFilterSet):
@@ -81,11 +80,13 @@ class EvaluationFilter(ZonePlaceFilterSet):
     def filter_name(
         self, queryset: QuerySet[Evaluation], name: str, value: str
     ) -> QuerySet[Evaluation]:
-        # Either language (and the slug, or pinyin when kept): people paste a Chinese name as
-        # often as they type an English one.
+        # Either language and the slug: people paste a Chinese name as often as they type an
+        # English one; and pinyin, typed with or without spaces and tones ("hang zhou").
         matches = Q()
-        for field in zone_name_fields():
+        for field in ["name_zh", "name_en", "slug"]:
             matches |= Q(**{f"zone__{field}__icontains": value})
+        if pattern := pinyin_pattern(value):
+            matches |= Q(zone__name_pinyin__iregex=pattern)
         return queryset.filter(matches)
 
     def filter_mine(

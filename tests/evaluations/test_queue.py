@@ -16,6 +16,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from evaluations.filters import pinyin_pattern
 from evaluations.models import Cycle, EvaluationStatus
 from evaluations.services import cycle_open
 from tests.evaluations.test_bulk_actions import FOUR_EYES, assign, statuses, submit
@@ -78,6 +79,30 @@ def test_the_queue_searches_zone_names_in_chinese_and_english(
     bob: User, cycle: Cycle, q: str, expected: list[str]
 ) -> None:
     assert queue_names(login(bob).get(queue_url(), {"q": q})) == expected
+
+
+@pytest.mark.parametrize(
+    "q, expected",
+    [
+        ("bing shi", ["Charlie"]),
+        ("bingshi", ["Charlie"]),
+        ("Jia3 Shi4", ["Alpha"]),
+        ("yi", ["Bravo"]),
+    ],
+)
+def test_the_queue_searches_zone_names_in_pinyin_with_or_without_spaces_and_tones(
+    bob: User, cycle: Cycle, q: str, expected: list[str]
+) -> None:
+    assert queue_names(login(bob).get(queue_url(), {"q": q})) == expected
+
+
+def test_typed_pinyin_becomes_a_pattern_of_its_letters_and_anything_else_none() -> None:
+    assert (
+        pinyin_pattern("hang zhou") == "h[1-5 ]*a[1-5 ]*n[1-5 ]*g[1-5 ]*z[1-5 ]*h[1-5 ]*o[1-5 ]*u"
+    )
+    assert pinyin_pattern("lü") == "l[1-5 ]*v"
+    assert pinyin_pattern("杭州") == ""
+    assert pinyin_pattern("a.*") == ""
 
 
 def test_the_queue_searches_the_zone_slug(bob: User, cycle: Cycle) -> None:
