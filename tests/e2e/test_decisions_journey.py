@@ -87,3 +87,16 @@ def test_an_exit_in_one_row_is_cancelled_at_its_confirmation_and_nothing_changes
     ).to_be_visible()
     assert statuses()["Charlie"] == ZoneStatus.ACTIVE
     assert Decision.objects.get(pk=charlie.pk).outcome == ""
+
+
+def test_select_all_ticks_every_case_on_the_page_and_clears_them_again(page) -> None:
+    a_year_with_exits_to_decide()
+    log_in(page, "bob", PASSWORD)
+    page.goto("/cycles/2021/decisions/")
+
+    select_all = page.get_by_label("Select every case on this page")
+    select_all.check()
+    expect(page.get_by_label("Select Alpha")).to_be_checked()
+    expect(page.get_by_label("Select Bravo")).to_be_checked()
+    select_all.uncheck()
+    expect(page.get_by_label("Select Alpha")).not_to_be_checked()
