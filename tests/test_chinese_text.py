@@ -42,7 +42,8 @@ class Term:
     @property
     def pattern(self) -> re.Pattern:
         words = r"\s+".join(re.escape(word) for word in self.english.split())
-        return re.compile(rf"(?<![\w-]){words}(?:s|es)?(?![\w-])", re.IGNORECASE)
+        # Not inside a placeholder's name (%(cycle)s) nor a file name (provinces.csv).
+        return re.compile(rf"(?<![\w(-]){words}(?:s|es)?(?![\w)-]|\.\w)", re.IGNORECASE)
 
 
 def glossary() -> tuple[list[Term], dict[str, set[str]]]:
@@ -59,13 +60,9 @@ def glossary() -> tuple[list[Term], dict[str, set[str]]]:
     return terms, exceptions
 
 
-_PLACEHOLDER = re.compile(r"%\(\w+\)[-#0 +]*\d*(?:\.\d+)?[sdirfg]|%[sdr]|\{\w*\}")
-
-
 def terms_in(msgid: str, terms: list[Term]) -> list[Term]:
     """The terms a msgid uses: where two overlap, the longer one (the more specific) counts."""
-    text = _PLACEHOLDER.sub(" ", msgid)
-    found = [(m.start(), m.end(), term) for term in terms for m in term.pattern.finditer(text)]
+    found = [(m.start(), m.end(), term) for term in terms for m in term.pattern.finditer(msgid)]
     kept = [
         (start, end, term)
         for start, end, term in found
