@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django import template
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
@@ -22,3 +24,11 @@ def facts(*parts: object) -> SafeString:
 def percent(number: object) -> str:
     """``{{ share|percent }}``: 12.5% as the language writes a percentage."""
     return punctuation.percent(number)
+
+
+@register.filter
+def enumeration(items: Iterable[object], attribute: str = "") -> str:
+    """``{{ indicators|enumeration:"code" }}``: "R1, R2" in English, "R1、R2" in Chinese."""
+    return punctuation.enumeration(
+        getattr(item, attribute) if attribute else item for item in items
+    )
