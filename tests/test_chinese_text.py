@@ -161,6 +161,8 @@ def pages(story: dict, alice: User, bob: User, carol: User, dave: User) -> list[
         (carol, reverse("home")),
         (alice, reverse("home")),
         (None, reverse("login")),
+        (None, reverse("password_reset")),
+        (carol, reverse("evaluations:notification_list")),
         (dave, reverse("registry:zone_list")),
         (dave, reverse("registry:batch_list")),
         (dave, reverse("registry:zone_detail", args=["alpha"])),
