@@ -190,3 +190,20 @@ def test_the_pages_in_chinese_use_chinese_punctuation(pages: list[tuple]) -> Non
             for hit in ascii_marks_beside_chinese(visible_text(response.content.decode()))
         ]
     assert not found, "ASCII punctuation beside Chinese:\n" + "\n".join(found)
+
+
+def test_the_admins_publish_confirmation_in_chinese_uses_chinese_punctuation(
+    story: dict,  # noqa: F811
+    alice: User,
+) -> None:
+    current: Cycle = story["current"]
+    response = zh_client(alice).post(
+        reverse("admin:evaluations_cycle_changelist"),
+        {"action": "publish", "_selected_action": [current.pk]},
+    )
+
+    assert response.status_code == 200
+    text = visible_text(response.content.decode())
+    count = current.evaluations.count()
+    assert f"2022年度评估（填报中，{count}项评估）" in text
+    assert ascii_marks_beside_chinese(text) == []
