@@ -169,6 +169,7 @@ def pages(story: dict, alice: User, bob: User, carol: User, dave: User) -> list[
         (dave, reverse("registry:zone_detail", args=["bravo"])),
         (dave, reverse("evaluations:cycle_rankings", args=[2021])),
         (bob, reverse("evaluations:cycle_rankings", args=[current.year])),
+        (bob, reverse("evaluations:cycle_rankings", args=[2021])),
         (carol, reverse("evaluations:evaluation_detail", args=[entry.pk])),
         (bob, reverse("evaluations:evaluation_detail", args=[entry.pk])),
         (bob, reverse("evaluations:cycle_decisions", args=[2021])),
