@@ -208,3 +208,11 @@ def test_the_admins_publish_confirmation_in_chinese_uses_chinese_punctuation(
     count = current.evaluations.count()
     assert f"2022年度评估（填报中，{count}项评估）" in text
     assert ascii_marks_beside_chinese(text) == []
+
+
+def test_the_grade_history_tooltips_on_the_decisions_page_are_chinese(
+    story: dict,  # noqa: F811
+    bob: User,
+) -> None:
+    page = zh_client(bob).get(reverse("evaluations:cycle_decisions", args=[2021])).content
+    assert 'title="2021年：尚在起步阶段"' in page.decode()
