@@ -26,6 +26,7 @@ from evaluations.services import (
     rankings_refresh,
 )
 from zonetracker import permissions
+from zonetracker.punctuation import enumeration, sentences
 
 
 class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
@@ -189,7 +190,7 @@ class CycleAdmin(ReadOnlyHistoryAdmin):
                 self.message_user(
                     request,
                     _("%(cycle)s was not published: %(reason)s")
-                    % {"cycle": cycle, "reason": " ".join(error.messages)},
+                    % {"cycle": cycle, "reason": sentences(error.messages)},
                     messages.ERROR,
                 )
                 continue
@@ -271,7 +272,7 @@ def _report_returned(
             % {
                 "indicator": indicator,
                 "count": len(returned),
-                "zones": ", ".join(str(e.zone) for e in returned),
+                "zones": enumeration(str(e.zone) for e in returned),
             },
             messages.WARNING,
         )
@@ -322,7 +323,7 @@ class IndicatorAdminForm(forms.ModelForm):
                 % {
                     "count": len(returned),
                     "year": cycle.year,
-                    "zones": ", ".join(str(e.zone) for e in returned),
+                    "zones": enumeration(str(e.zone) for e in returned),
                 },
             )
         return cleaned
@@ -428,7 +429,7 @@ class IndicatorAdmin(ReadOnlyHistoryAdmin):
                     "%(count)s evaluations returned to their reviewers: %(zones)s.",
                     len(returned),
                 )
-                % {"count": len(returned), "zones": ", ".join(str(e.zone) for e in returned)},
+                % {"count": len(returned), "zones": enumeration(str(e.zone) for e in returned)},
                 messages.WARNING,
             )
 
@@ -561,7 +562,7 @@ class EvaluationAdmin(ReadOnlyHistoryAdmin):
                 )
             except (ValidationError, PermissionDenied) as error:
                 message = (
-                    " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
+                    sentences(error.messages) if isinstance(error, ValidationError) else str(error)
                 )
                 self.message_user(request, message, messages.ERROR)
                 return None

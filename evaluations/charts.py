@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from evaluations.models import Grade
+from zonetracker.punctuation import clauses
 
 Number = int | float | Decimal
 
@@ -183,7 +184,7 @@ def grade_distribution_chart(
         )
         for grade in Grade
     ]
-    description = "; ".join(
+    description = clauses(
         ngettext(
             "grade %(number)s, %(name)s: %(count)s zone",
             "grade %(number)s, %(name)s: %(count)s zones",

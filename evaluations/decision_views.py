@@ -33,6 +33,7 @@ from evaluations.selectors import (
     zone_grades,
 )
 from evaluations.services import can_decide, decision_record, decisions_record_many
+from zonetracker.punctuation import sentences
 
 # The grades shown beside a recommendation: at least this many published cycles, and always
 # as many as the exit rule looks back on.
@@ -124,7 +125,7 @@ def decision_record_view(request: HttpRequest, year: int, pk: int) -> HttpRespon
             return _render_decisions(request, cycle, bound_form=form)
         # The state does not allow it (not published, decided meanwhile, zone exited):
         # nothing was changed, and the page shows how things stand now.
-        messages.error(request, " ".join(error.messages))
+        messages.error(request, sentences(error.messages))
         return _render_decisions(request, cycle, status=400)
     messages.success(request, _recorded_message(decision))
     return redirect(f"{_page_url(request, cycle)}#decision-{decision.pk}")

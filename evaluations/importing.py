@@ -17,6 +17,7 @@ from evaluations.models import Cycle, CycleStatus, Evaluation, EvaluationStatus,
 from evaluations.services import EditConflict, ScoreInput, scores_write
 from evaluations.values import value_from_text
 from zonetracker.permissions import import_account
+from zonetracker.punctuation import sentences
 from zonetracker.tables import ImportSummary, RowProblems, Table, TableFormat
 
 SCORE_FORMAT = TableFormat.declare(
@@ -107,7 +108,7 @@ def scores_check(
             try:
                 indicator.validate_value(value)
             except ValidationError as error:
-                problem("value", " ".join(error.messages))
+                problem("value", sentences(error.messages))
                 value = None
         if evaluation is None or indicator is None or value is None:
             continue

@@ -22,6 +22,7 @@ from evaluations.charts import Bar, bar_chart, grade_distribution_chart
 from evaluations.models import Cycle, Evaluation, Grade, Outcome, Recommendation
 from evaluations.rankings import RankingRow, export_value, previous_published_cycle, ranking_rows
 from registry.models import Zone
+from zonetracker.punctuation import clauses
 from zonetracker.tables import demo_marked
 
 # The totals chart shows this many zones from the top and as many from the bottom.
@@ -200,7 +201,7 @@ class RankingTable:
             )
             for line in self.chart_lines
         ]
-        description = "; ".join(
+        description = clauses(
             _("rank %(rank)s, %(zone)s: %(total)s")
             % {
                 "rank": line.evaluation.rank,

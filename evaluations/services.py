@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from simple_history.utils import bulk_create_with_history
 
 from evaluations import notifications, rules, scoring
@@ -35,6 +36,7 @@ from evaluations.selectors import evaluations_withdrawn_on_exit
 from registry.models import Zone, ZoneStatus
 from zonetracker.bulk import history_copy, rows_update
 from zonetracker.permissions import entered_or_edited
+from zonetracker.punctuation import enumeration, sentences
 
 # Fields of an indicator that a new cycle copies from the previous framework.
 _INDICATOR_FIELDS = [
@@ -467,7 +469,7 @@ def evaluation_submit(
     if missing:
         raise ValidationError(
             _("Every indicator needs a value before submitting; missing: %(codes)s.")
-            % {"codes": ", ".join(i.code for i in missing)}
+            % {"codes": enumeration(i.code for i in missing)}
         )
     with transaction.atomic():
         claim_version(evaluation, evaluation.version if version is None else version)
@@ -712,8 +714,10 @@ def cycle_publish(*, cycle: Cycle, by: AbstractBaseUser | None = None) -> list[D
                 _("%(count)s evaluations are not approved: %(zones)s.")
                 % {
                     "count": len(pending),
-                    "zones": ", ".join(
-                        f"{e.zone.name_en} ({e.get_status_display()})" for e in pending
+                    "zones": enumeration(
+                        pgettext("a zone and its status", "%(zone)s (%(status)s)")
+                        % {"zone": e.zone.name_en, "status": e.get_status_display()}
+                        for e in pending
                     ),
                 }
             )
@@ -722,7 +726,7 @@ def cycle_publish(*, cycle: Cycle, by: AbstractBaseUser | None = None) -> list[D
         if unranked:
             raise ValidationError(
                 _("%(count)s evaluations miss a score and cannot be ranked: %(zones)s.")
-                % {"count": len(unranked), "zones": ", ".join(unranked)}
+                % {"count": len(unranked), "zones": enumeration(unranked)}
             )
         cycle.status = CycleStatus.PUBLISHED
         cycle.published_at = timezone.now()
@@ -850,7 +854,7 @@ def _each(evaluations: QuerySet[Evaluation], action: Callable[[Evaluation], obje
         try:
             action(evaluation)
         except (PermissionDenied, ValidationError, EditConflict) as error:
-            reason = " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
+            reason = sentences(error.messages) if isinstance(error, ValidationError) else str(error)
             refused.append(Refusal(evaluation=evaluation, reason=reason))
         else:
             done.append(evaluation)
@@ -960,5 +964,5 @@ def decisions_record_many(
                 # decision_record checks the outcome and rationale before it writes, and they
                 # are the same for every decision: none has been recorded yet.
                 raise
-            refused.append(DecisionRefused(decision, " ".join(error.messages)))
+            refused.append(DecisionRefused(decision, sentences(error.messages)))
     return DecisionsRecorded(recorded=recorded, refused=refused)

@@ -53,6 +53,7 @@ from evaluations.services import (
     missing_indicators,
 )
 from zonetracker.permissions import entered_or_edited
+from zonetracker.punctuation import sentences
 
 # The entry page lists at most this many score changes, newest first; the admin keeps them all.
 SCORE_HISTORY_LIMIT = 200
@@ -190,7 +191,7 @@ def cycle_evaluations_bulk(request: HttpRequest, year: int) -> HttpResponse:
             )
             refused = _("Not assigned: %(zone)s. %(reason)s")
     except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+        messages.error(request, sentences(error.messages))
         return redirect(back)
     if outcome.done or not outcome.refused:
         messages.success(request, done % {"count": len(outcome.done)})
@@ -245,7 +246,7 @@ def evaluation_approve_view(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _changed_meanwhile_message(_("Nothing was approved.")))
         return redirect(evaluation)
     except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+        messages.error(request, sentences(error.messages))
         return redirect(evaluation)
     messages.success(request, _("The evaluation is approved."))
     return _redirect_after(request, evaluation, NextTask.APPROVE)
@@ -274,7 +275,7 @@ def evaluation_return_view(request: HttpRequest, pk: int) -> HttpResponse:
         if hasattr(error, "error_dict"):
             form.add_error(None, error)
             return _render_evaluation(request, evaluation, return_form=form)
-        messages.error(request, " ".join(error.messages))
+        messages.error(request, sentences(error.messages))
         return redirect(evaluation)
     messages.success(
         request,
@@ -380,7 +381,7 @@ def _render_incomplete(
 
 
 def _changed_meanwhile_message(outcome: str) -> str:
-    return " ".join(
+    return sentences(
         [_("Someone changed this evaluation after you opened it."), outcome, _("Check it again.")]
     )
 

@@ -40,6 +40,7 @@ from import_export.tmp_storages import BaseStorage
 
 from registry.models import Batch, PendingImport, Province, Zone, ZoneKind
 from zonetracker.bulk import history_copy, rows_update
+from zonetracker.punctuation import enumeration
 from zonetracker.tables import (
     ImportSummary,
     RowProblems,
@@ -162,7 +163,7 @@ def parse_kind(value: object) -> str:
     if kind is None:
         raise ValueError(
             _("Unknown kind “%(value)s”; use one of: %(kinds)s.")
-            % {"value": text, "kinds": ", ".join(ZoneKind.values)}
+            % {"value": text, "kinds": enumeration(ZoneKind.values)}
         )
     return kind
 

@@ -35,6 +35,8 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
+from zonetracker.punctuation import enumeration
+
 # At most this many problems are listed for one file; the rest are counted.
 MAX_LISTED_PROBLEMS = 50
 
@@ -98,7 +100,7 @@ class TableFormat:
     def ignored_columns_message(self, ignored: Iterable[str]) -> str:
         return _(
             "These columns are not part of the %(format)s format and were ignored: %(columns)s."
-        ) % {"format": self.name, "columns": ", ".join(f"“{text}”" for text in ignored)}
+        ) % {"format": self.name, "columns": enumeration(f"“{text}”" for text in ignored)}
 
     @property
     def column_names(self) -> tuple[str, ...]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import template
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from evaluations import access
 from evaluations.forms import plain_number as _plain_number
@@ -31,7 +32,10 @@ def valid_range(indicator: Indicator) -> str:
     """The values an indicator accepts, as a reviewer reads them: "0 – 10", "≥ 0.01"."""
     lowest, highest = plain_number(indicator.lowest), plain_number(indicator.highest)
     if lowest and highest:
-        return f"{lowest} – {highest}"
+        return pgettext("a range of valid values", "%(lowest)s – %(highest)s") % {
+            "lowest": lowest,
+            "highest": highest,
+        }
     if lowest:
         return f"≥ {lowest}"
     if highest:

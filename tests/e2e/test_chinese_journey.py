@@ -33,7 +33,7 @@ def a_published_cycle_and_an_open_one():
 
 
 def value_input(page, code: str):
-    """An indicator's value input, by its Chinese label ("P1 实施方案落实情况 的数值（0 – 10）")."""
+    """An indicator's value input, by its Chinese label ("P1 实施方案落实情况 的数值（0～10）")."""
     return page.get_by_label(re.compile(rf"^{code} .+ 的数值（.+）$"))
 
 

@@ -17,7 +17,7 @@ from zonetracker.permissions import ADMINISTRATOR, APPROVER, REVIEWER
 
 LANGUAGES = {
     "en": {"one": "1 field needs attention", "nothing": "Nothing was saved"},
-    "zh-hans": {"one": "1 项需要处理", "nothing": "未保存任何内容"},
+    "zh-hans": {"one": "有1项需要更正", "nothing": "未保存任何内容"},
 }
 
 

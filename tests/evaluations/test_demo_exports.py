@@ -68,7 +68,7 @@ def test_the_rankings_page_exports_say_demonstration_in_both_languages(ranked, d
         assert csv_file[0][-1] == "Demonstration"
         assert [row[-1] for row in csv_file[1:]] == [MARKER, MARKER]
         assert [row[-1] for row in xlsx_file[1:]] == [MARKER, MARKER]
-        assert [row[-1] for row in chinese[1:]] == ["演示数据，非正式结果"] * 2
+        assert [row[-1] for row in chinese[1:]] == ["演示数据，并非正式评估结果"] * 2
     else:
         assert "Demonstration" not in csv_file[0]
         assert all(MARKER not in row for row in csv_file + [list(r) for r in xlsx_file])

@@ -30,7 +30,7 @@ def test_the_register_shows_batches_as_di_n_pi_in_chinese(client: Client, dave) 
     english = client.get(reverse("registry:zone_list"), headers={"accept-language": "en"})
 
     assert (
-        '<td class="nowrap">第4批 <span class="muted">(2019)</span></td>'
+        '<td class="nowrap">第4批<span class="muted">（2019年）</span></td>'
         in chinese.content.decode()
     )
     assert '<td class="nowrap">4 <span class="muted">(2019)</span></td>' in english.content.decode()

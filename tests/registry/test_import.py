@@ -552,8 +552,8 @@ def test_the_file_messages_name_the_rows_and_the_format_in_chinese():
     rows = [zone_row(f"测试{n}市", f"Test {n}") for n in range(3)]
 
     with translation.override("zh-hans"):
-        assert assert_refused(csv_file([])) == ["文件只有表头，没有试验区数据行。"]
-        assert_refused(csv_file(rows), "文件的试验区数据超过2行，请拆分为多个较小的文件。")
+        assert assert_refused(csv_file([])) == ["文件只有表头，没有综试区数据行。"]
+        assert_refused(csv_file(rows), "文件的综试区数据超过2行，请拆分为多个较小的文件。")
         summary = zones_import(raw=csv_file([[*rows[0], "yes"]], header=[*HEADER, "confirmed"]))
 
     assert summary.notices[0] == "以下列不属于批次文件格式，已忽略：“confirmed”。"

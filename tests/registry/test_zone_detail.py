@@ -195,7 +195,7 @@ def test_the_latest_rank_is_explained_dimension_by_dimension_with_what_the_next_
     why = explanation(page)
     assert "Why rank 3 in 2021" in why
     rows = re.findall(
-        r'<tr> <th scope="row">([^<]+)</th> <td class="numeric">([\d.]+) %</td> '
+        r'<tr> <th scope="row">([^<]+)</th> <td class="numeric">([\d.]+)%</td> '
         r'<td class="numeric">([\d.]+)</td> <td class="numeric">([\d.]+)</td>',
         why,
     )
