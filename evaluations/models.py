@@ -798,34 +798,41 @@ def cycle_rule_reason(cycle: Cycle, recommendation: str, count: int) -> str:
     if cycle.exit_rule == ExitRule.REGION_BOTTOM:
         if recommendation == Recommendation.LIFT:
             return _("On notice, and no longer near the exit rule's limit in %(year)s.") % params
-        return ngettext(
-            "Among the bottom %(bottom)s of its region in %(run)s of its last %(within)s "
-            "ranked cycles up to %(year)s; exit after %(limit)s.",
-            "Among the bottom %(bottom)s of its region in %(run)s of its last %(within)s "
-            "ranked cycles up to %(year)s; exit after %(limit)s.",
-            count,
-        ) % params
+        return (
+            ngettext(
+                "Among the bottom %(bottom)s of its region in %(run)s of its last %(within)s "
+                "ranked cycles up to %(year)s; exit after %(limit)s.",
+                "Among the bottom %(bottom)s of its region in %(run)s of its last %(within)s "
+                "ranked cycles up to %(year)s; exit after %(limit)s.",
+                count,
+            )
+            % params
+        )
     if cycle.exit_rule == ExitRule.REGION_AND_NATION_BOTTOM:
         if recommendation == Recommendation.LIFT:
-            return (
-                _("On notice, and no longer among the bottom %(bottom)s in %(year)s.") % params
+            return _("On notice, and no longer among the bottom %(bottom)s in %(year)s.") % params
+        return (
+            ngettext(
+                "Among the bottom %(bottom)s of its region and nationally in %(run)s published "
+                "cycle up to %(year)s; exit after %(limit)s in a row.",
+                "Among the bottom %(bottom)s of its region and nationally in %(run)s consecutive "
+                "published cycles up to %(year)s; exit after %(limit)s in a row.",
+                count,
             )
-        return ngettext(
-            "Among the bottom %(bottom)s of its region and nationally in %(run)s published "
-            "cycle up to %(year)s; exit after %(limit)s in a row.",
-            "Among the bottom %(bottom)s of its region and nationally in %(run)s consecutive "
-            "published cycles up to %(year)s; exit after %(limit)s in a row.",
-            count,
-        ) % params
+            % params
+        )
     if recommendation == Recommendation.LIFT:
         return _("On notice, and no longer at grade %(grade)s or worse in %(year)s.") % params
-    return ngettext(
-        "At grade %(grade)s or worse in %(run)s published cycle up to %(year)s; "
-        "exit after %(limit)s in a row.",
-        "At grade %(grade)s or worse in %(run)s consecutive published cycles up to "
-        "%(year)s; exit after %(limit)s in a row.",
-        count,
-    ) % params
+    return (
+        ngettext(
+            "At grade %(grade)s or worse in %(run)s published cycle up to %(year)s; "
+            "exit after %(limit)s in a row.",
+            "At grade %(grade)s or worse in %(run)s consecutive published cycles up to "
+            "%(year)s; exit after %(limit)s in a row.",
+            count,
+        )
+        % params
+    )
 
 
 class NotificationKind(models.TextChoices):
