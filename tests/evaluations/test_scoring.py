@@ -252,8 +252,10 @@ ADJUSTED = [
 ]
 
 
-def _totals(values, policy=Policy()):
-    entries = [Entry(name, name, dict(zip(["p", "bonus", "penalty"], v))) for name, v in values]
+def _totals(values, policy=None):
+    keys = ["p", "bonus", "penalty"]
+    entries = [Entry(name, name, dict(zip(keys, v, strict=True))) for name, v in values]
+    policy = policy or Policy()
     return {r.name: r.total for r in score_entries(ADJUSTED, entries, policy)}
 
 
