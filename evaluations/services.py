@@ -538,19 +538,20 @@ def evaluation_return(
 # --- rankings -----------------------------------------------------------------------------
 
 
+def indicator_spec(indicator: Indicator) -> scoring.IndicatorSpec:
+    return scoring.IndicatorSpec(
+        key=indicator.pk,
+        weight=indicator.weight,
+        kind=indicator.kind,
+        max_points=indicator.max_points,
+        higher_is_better=indicator.higher_is_better,
+        log_scale=indicator.log_scale,
+        dimension=indicator.dimension,
+    )
+
+
 def indicator_specs(cycle: Cycle) -> list[scoring.IndicatorSpec]:
-    return [
-        scoring.IndicatorSpec(
-            key=i.pk,
-            weight=i.weight,
-            kind=i.kind,
-            max_points=i.max_points,
-            higher_is_better=i.higher_is_better,
-            log_scale=i.log_scale,
-            dimension=i.dimension,
-        )
-        for i in cycle.indicators.in_order()
-    ]
+    return [indicator_spec(i) for i in cycle.indicators.in_order()]
 
 
 def cycle_policy(cycle: Cycle) -> scoring.Policy:
