@@ -20,11 +20,12 @@ from evaluations import rules, scoring
 from evaluations.models import Cycle, Grade, Recommendation
 from evaluations.services import (
     POLICY_FIELDS,
-    advice_for,
     cycle_entries,
     cycle_policy,
     indicator_specs,
+    published_placings,
     rule_policy,
+    zones_on_notice,
 )
 from registry.models import Zone
 
@@ -46,6 +47,10 @@ FIELD_NAMES = {record: field for field, record in RECORD_NAMES.items()}
 WHAT_IF_COLUMNS = ["zone", "rank", "grade", "recommendation", "trial_grade", "trial_recommendation"]
 
 _SHOWN_RECOMMENDATIONS = {Recommendation.WARN, Recommendation.EXIT}
+
+
+def _label(recommendation: str) -> str:
+    return str(Recommendation(recommendation).label) if recommendation else ""
 
 
 def _number(value: object) -> object:
@@ -114,6 +119,14 @@ class WhatIfRow:
     def changed(self) -> bool:
         return self.grade_changed or self.recommendation_changed
 
+    @property
+    def recommendation_label(self) -> str:
+        return _label(self.recommendation)
+
+    @property
+    def trial_recommendation_label(self) -> str:
+        return _label(self.trial_recommendation)
+
     def export_record(self) -> dict[str, object]:
         return {
             "zone": self.zone.name_en,
@@ -174,9 +187,7 @@ def what_if(*, cycle: Cycle, trial: Trial) -> WhatIf:
     entries = cycle_entries(cycle)
     zones = {
         evaluation.pk: evaluation.zone
-        for evaluation in cycle.evaluations.select_related("zone__province").only(
-            "pk", "zone__name_en", "zone__name_zh", "zone__slug", "zone__province__region"
-        )
+        for evaluation in cycle.evaluations.select_related("zone__province")
     }
     now = {r.key: r for r in scoring.score_entries(indicators, entries, cycle_policy(cycle))}
     tried = {r.key: r for r in scoring.score_entries(trial_indicators, entries, trial.policy)}
@@ -187,8 +198,15 @@ def what_if(*, cycle: Cycle, trial: Trial) -> WhatIf:
             for key, result in results.items()
         }
 
-    advice_now = advice_for(cycle=cycle, now=placings(now), policy=rule_policy(cycle))
-    advice_trial = advice_for(cycle=cycle, now=placings(tried), policy=trial.rule)
+    # The published cycles before this one, and the notices, read once for both policies.
+    earlier = published_placings(cycle)
+    on_notice = zones_on_notice(zone.pk for zone in zones.values())
+    advice_now = rules.recommend_all(
+        [*earlier, placings(now)], on_notice=on_notice, policy=rule_policy(cycle)
+    )
+    advice_trial = rules.recommend_all(
+        [*earlier, placings(tried)], on_notice=on_notice, policy=trial.rule
+    )
     rows = [
         WhatIfRow(
             zone=zones[key],

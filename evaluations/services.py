@@ -745,13 +745,18 @@ def advice_for(
 ) -> dict[int, rules.Advice]:
     """What ``policy`` recommends for each zone (by id) of ``cycle`` placed as in ``now``,
     after the published cycles before it; zones on notice may have it lifted."""
-    earlier = published_placings(cycle)
-    on_notice = set(
-        Zone.objects.filter(pk__in=list(now), status=ZoneStatus.ON_NOTICE).values_list(
+    return rules.recommend_all(
+        [*published_placings(cycle), now], on_notice=zones_on_notice(now), policy=policy
+    )
+
+
+def zones_on_notice(zone_ids: Iterable[int]) -> set[int]:
+    """Which of the zones are on notice (one query)."""
+    return set(
+        Zone.objects.filter(pk__in=list(zone_ids), status=ZoneStatus.ON_NOTICE).values_list(
             "pk", flat=True
         )
     )
-    return rules.recommend_all([*earlier, now], on_notice=on_notice, policy=policy)
 
 
 def stored_placings(cycle: Cycle) -> dict[int, rules.Placing]:
