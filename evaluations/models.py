@@ -733,9 +733,12 @@ class Decision(models.Model):
         _("recommendation"), max_length=10, choices=Recommendation.choices, blank=True
     )
     failing_run = models.PositiveSmallIntegerField(
-        _("consecutive failing cycles"),
+        _("failing cycles"),
         default=0,
-        help_text=_("How many consecutive published cycles the zone was at the failing grade."),
+        help_text=_(
+            "How many published cycles the exit rule counted against the zone: at the failing "
+            "grade, or among the bottom, as the cycle's rule reads them."
+        ),
     )
     outcome = models.CharField(_("decision"), max_length=10, choices=Outcome.choices, blank=True)
     rationale = models.TextField(_("rationale"), blank=True)
