@@ -22,6 +22,8 @@ class PolicyTrialForm(forms.Form):
     keeps it; a bound form that is valid gives its ``trial()``."""
 
     def __init__(self, *args, cycle: Cycle, indicators: list[Indicator], **kwargs) -> None:
+        # No colon after a label: each language would punctuate its own.
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.cycle = cycle
         self.weighted = [i for i in indicators if i.kind != IndicatorKind.ADJUSTMENT]
@@ -103,6 +105,10 @@ class WhatIfFilterForm(forms.Form):
     ]
     show = forms.ChoiceField(label=_("Show"), choices=SHOW_CHOICES, required=False)
     search = forms.CharField(label=_("Zone"), required=False, max_length=100)
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
 
     def filter(self, rows: list) -> list:
         show = self.cleaned_data.get("show") or "changed"
