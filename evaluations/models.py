@@ -392,6 +392,12 @@ class Indicator(models.Model):
             errors["max_points"] = _("A points indicator needs its maximum points.")
         if self.kind != IndicatorKind.POINTS and self.max_points is not None:
             errors["max_points"] = _("Only points indicators have maximum points.")
+        if self.kind == IndicatorKind.ADJUSTMENT and (
+            self.min_value is None or self.max_value is None
+        ):
+            errors["max_value"] = _(
+                "Bonus and penalty points need their range: the lowest and highest valid values."
+            )
         if self.kind != IndicatorKind.MEASURE and self.log_scale:
             errors["log_scale"] = _("Only measures can be on a log scale.")
         if (

@@ -272,3 +272,26 @@ def test_adjustments_through_import_scores_move_the_total(register, tmp_path):
     assert adjusted["Hop"] == plain["Hop"] + Decimal("4.5")
     assert adjusted["Ash"] == plain["Ash"] - 3
     assert adjusted["Elm"] == plain["Elm"]
+
+
+def test_an_adjustment_indicator_needs_its_range(register):
+    from django.core.exceptions import ValidationError
+
+    from evaluations.models import Indicator, IndicatorKind
+
+    run("open_cycle", "2021")
+    bonus = Indicator(
+        cycle=Cycle.objects.get(year=2021),
+        code="B1",
+        name_zh="加分",
+        name_en="Bonus",
+        dimension="results",
+        kind=IndicatorKind.ADJUSTMENT,
+        weight=Decimal(1),
+    )
+    with pytest.raises(ValidationError, match="need their range"):
+        bonus.full_clean()
+    bonus.min_value, bonus.max_value = Decimal(-5), Decimal(5)
+    bonus.full_clean()
+    with pytest.raises(ValidationError, match="above the highest valid value"):
+        bonus.validate_value(Decimal(6))
