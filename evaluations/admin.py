@@ -132,8 +132,12 @@ class CycleAdmin(ReadOnlyHistoryAdmin):
                     "grade1_size",
                     "grade2_threshold",
                     "grade3_threshold",
+                    "adjustment_cap",
+                    "exit_rule",
                     "failing_grade",
+                    "exit_bottom",
                     "exit_after",
+                    "exit_within",
                 ]
             },
         ),

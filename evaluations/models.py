@@ -46,6 +46,17 @@ class Grade(models.IntegerChoices):
         return str(cls(grade).label) if grade else ""
 
 
+class ExitRule(models.TextChoices):
+    """The exit rules a cycle's policy may name (``evaluations.rules``)."""
+
+    GRADE_RUN = "grade-run", _("failing grade in N consecutive cycles")
+    REGION_BOTTOM = "region-bottom", _("bottom K of the region in N of the last M cycles")
+    REGION_AND_NATION_BOTTOM = (
+        "region-and-nation-bottom",
+        _("bottom K of the region and of the nation in N consecutive cycles"),
+    )
+
+
 class CycleQuerySet(models.QuerySet):
     def published(self) -> CycleQuerySet:
         return self.filter(status=CycleStatus.PUBLISHED)
@@ -99,10 +110,33 @@ class Cycle(models.Model):
         default=Grade.STARTING,
         help_text=_("Zones at this grade or worse are warned."),
     )
+    exit_rule = models.CharField(
+        _("exit rule"), max_length=30, choices=ExitRule.choices, default=ExitRule.GRADE_RUN
+    )
     exit_after = models.PositiveSmallIntegerField(
-        _("consecutive failing cycles before exit"),
+        _("failing cycles before exit (N)"),
         default=2,
         validators=[MinValueValidator(1), MaxValueValidator(10)],
+    )
+    exit_within = models.PositiveSmallIntegerField(
+        _("cycles looked back over (M)"),
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(10)],
+        help_text=_("For the region-bottom rule: N failing cycles among the zone's last M."),
+    )
+    exit_bottom = models.PositiveSmallIntegerField(
+        _("size of the bottom (K)"),
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(200)],
+        help_text=_("For the bottom rules: the K lowest-ranked zones, ties included."),
+    )
+    adjustment_cap = models.DecimalField(
+        _("cap on adjustments"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("10"),
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text=_("The bonus and penalty points of a zone add up to at most ± this."),
     )
     is_demo = models.BooleanField(
         _("demonstration data"),
@@ -163,6 +197,18 @@ class Cycle(models.Model):
         )
         if stored == CycleStatus.PUBLISHED:
             raise ValidationError(self.frozen_message())
+        self.clean_policy()
+        if (
+            self.entry_deadline is not None
+            and self.approval_deadline is not None
+            and self.approval_deadline < self.entry_deadline
+        ):
+            raise ValidationError(
+                {"approval_deadline": _("The approval deadline cannot come before entry's.")}
+            )
+
+    def clean_policy(self) -> None:
+        """The checks of the policy's fields against each other (a trial policy's too)."""
         if (
             self.grade2_threshold is not None
             and self.grade3_threshold is not None
@@ -172,12 +218,13 @@ class Cycle(models.Model):
                 {"grade3_threshold": _("The grade 3 threshold cannot exceed grade 2's.")}
             )
         if (
-            self.entry_deadline is not None
-            and self.approval_deadline is not None
-            and self.approval_deadline < self.entry_deadline
+            self.exit_rule == ExitRule.REGION_BOTTOM
+            and self.exit_after is not None
+            and self.exit_within is not None
+            and self.exit_after > self.exit_within
         ):
             raise ValidationError(
-                {"approval_deadline": _("The approval deadline cannot come before entry's.")}
+                {"exit_within": _("M cannot be smaller than N: N failing cycles among the last M.")}
             )
 
     @property
@@ -228,6 +275,7 @@ class Dimension(models.TextChoices):
 class IndicatorKind(models.TextChoices):
     POINTS = "points", _("points awarded by a reviewer")
     MEASURE = "measure", _("measured figure")
+    ADJUSTMENT = "adjustment", _("adjustment (bonus or penalty points)")
 
 
 class IndicatorQuerySet(models.QuerySet):
@@ -342,9 +390,15 @@ class Indicator(models.Model):
                 )
         if self.kind == IndicatorKind.POINTS and self.max_points is None:
             errors["max_points"] = _("A points indicator needs its maximum points.")
-        if self.kind == IndicatorKind.MEASURE and self.max_points is not None:
+        if self.kind != IndicatorKind.POINTS and self.max_points is not None:
             errors["max_points"] = _("Only points indicators have maximum points.")
-        if self.kind == IndicatorKind.POINTS and self.log_scale:
+        if self.kind == IndicatorKind.ADJUSTMENT and (
+            self.min_value is None or self.max_value is None
+        ):
+            errors["max_value"] = _(
+                "Bonus and penalty points need their range: the lowest and highest valid values."
+            )
+        if self.kind != IndicatorKind.MEASURE and self.log_scale:
             errors["log_scale"] = _("Only measures can be on a log scale.")
         if (
             self.min_value is not None
@@ -685,9 +739,12 @@ class Decision(models.Model):
         _("recommendation"), max_length=10, choices=Recommendation.choices, blank=True
     )
     failing_run = models.PositiveSmallIntegerField(
-        _("consecutive failing cycles"),
+        _("failing cycles"),
         default=0,
-        help_text=_("How many consecutive published cycles the zone was at the failing grade."),
+        help_text=_(
+            "How many published cycles the exit rule counted against the zone: at the failing "
+            "grade, or among the bottom, as the cycle's rule reads them."
+        ),
     )
     outcome = models.CharField(_("decision"), max_length=10, choices=Outcome.choices, blank=True)
     rationale = models.TextField(_("rationale"), blank=True)
@@ -734,24 +791,57 @@ class Decision(models.Model):
     @property
     def reason(self) -> str:
         """Why the rule recommended this, in the active language."""
-        cycle = self.cycle
-        if self.recommendation == Recommendation.LIFT:
-            return _("On notice, and no longer at grade %(grade)s or worse in %(year)s.") % {
-                "grade": cycle.failing_grade,
-                "year": cycle.year,
-            }
-        return ngettext(
+        return cycle_rule_reason(self.cycle, self.recommendation, self.failing_run)
+
+
+def cycle_rule_reason(cycle: Cycle, recommendation: str, count: int) -> str:
+    """Why ``cycle``'s exit rule recommends ``recommendation`` after ``count`` failing cycles."""
+    params = {
+        "grade": cycle.failing_grade,
+        "run": count,
+        "year": cycle.year,
+        "limit": cycle.exit_after,
+        "bottom": cycle.exit_bottom,
+        "within": cycle.exit_within,
+    }
+    if cycle.exit_rule == ExitRule.REGION_BOTTOM:
+        if recommendation == Recommendation.LIFT:
+            return _("On notice, and no longer near the exit rule's limit in %(year)s.") % params
+        return (
+            ngettext(
+                "Among the bottom %(bottom)s of its region in %(run)s of its last %(within)s "
+                "ranked cycles up to %(year)s; exit after %(limit)s.",
+                "Among the bottom %(bottom)s of its region in %(run)s of its last %(within)s "
+                "ranked cycles up to %(year)s; exit after %(limit)s.",
+                count,
+            )
+            % params
+        )
+    if cycle.exit_rule == ExitRule.REGION_AND_NATION_BOTTOM:
+        if recommendation == Recommendation.LIFT:
+            return _("On notice, and no longer among the bottom %(bottom)s in %(year)s.") % params
+        return (
+            ngettext(
+                "Among the bottom %(bottom)s of its region and nationally in %(run)s published "
+                "cycle up to %(year)s; exit after %(limit)s in a row.",
+                "Among the bottom %(bottom)s of its region and nationally in %(run)s consecutive "
+                "published cycles up to %(year)s; exit after %(limit)s in a row.",
+                count,
+            )
+            % params
+        )
+    if recommendation == Recommendation.LIFT:
+        return _("On notice, and no longer at grade %(grade)s or worse in %(year)s.") % params
+    return (
+        ngettext(
             "At grade %(grade)s or worse in %(run)s published cycle up to %(year)s; "
             "exit after %(limit)s in a row.",
             "At grade %(grade)s or worse in %(run)s consecutive published cycles up to "
             "%(year)s; exit after %(limit)s in a row.",
-            self.failing_run,
-        ) % {
-            "grade": cycle.failing_grade,
-            "run": self.failing_run,
-            "year": cycle.year,
-            "limit": cycle.exit_after,
-        }
+            count,
+        )
+        % params
+    )
 
 
 class NotificationKind(models.TextChoices):

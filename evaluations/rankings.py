@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 import tablib
@@ -147,32 +147,49 @@ class DimensionShare:
 
 
 @dataclass(frozen=True)
+class AdjustmentLine:
+    """One bonus or penalty indicator's points in a total."""
+
+    label: str
+    points: Decimal
+
+
+@dataclass(frozen=True)
 class Explanation:
     evaluation: Evaluation
     dimensions: list[DimensionShare]
     points_to_next_grade: Decimal | None
+    # Bonus and penalty, apart from the weighted dimensions: each indicator's points, and
+    # what they add together within the policy's cap.
+    adjustments: list[AdjustmentLine] = field(default_factory=list)
+    adjustment_total: Decimal = Decimal(0)
 
 
 def explain(evaluation: Evaluation) -> Explanation | None:
-    """Why an evaluation has its total: each dimension's contribution, and what it lacks.
+    """Why an evaluation has its total: each dimension's contribution, the bonus and penalty
+    points added after them, and what the zone lacks for the next grade.
 
     Each score is worked out by ``scoring``'s functions against the measure bounds stored when
     the rankings were computed, so explaining one zone does not score the whole cycle again.
     Where that no longer adds up to the stored total (a score changed since the ranks were
     computed), there is nothing to explain until they are computed again.
     """
-    from evaluations.services import cycle_policy, indicator_specs
+    from evaluations.services import cycle_policy, indicator_spec
 
     if evaluation.rank is None or evaluation.total is None:
         return None
     cycle = evaluation.cycle
-    indicators = indicator_specs(cycle)
+    stored = list(cycle.indicators.in_order())
+    names = {i.pk: i.name for i in stored}
+    specs = [indicator_spec(i) for i in stored]
+    indicators = [i for i in specs if i.kind != IndicatorKind.ADJUSTMENT]
+    adjusting = [i for i in specs if i.kind == IndicatorKind.ADJUSTMENT]
     bounds = {
         int(key): (Decimal(worst), Decimal(frontier))
         for key, (worst, frontier) in cycle.measure_bounds.items()
     }
     values = dict(evaluation.scores.values_list("indicator_id", "value"))
-    if any(values.get(i.key) is None for i in indicators) or any(
+    if any(values.get(i.key) is None for i in specs) or any(
         i.kind == IndicatorKind.MEASURE and i.key not in bounds for i in indicators
     ):
         return None
@@ -190,8 +207,12 @@ def explain(evaluation: Evaluation) -> Explanation | None:
                 frontier=frontier,
                 log_scale=indicator.log_scale,
             )
+    policy = cycle_policy(cycle)
     weights = {i.key: i.weight for i in indicators}
-    if scoring.weighted_total(scores, weights) != evaluation.total:
+    adjustment = scoring.capped_adjustment(
+        (values[i.key] for i in adjusting), policy.adjustment_cap
+    )
+    if scoring.weighted_total(scores, weights, adjustment) != evaluation.total:
         return None
     weight_sum = sum(weights.values(), Decimal(0))
     per_dimension: dict[str, list[tuple[Decimal, Decimal]]] = {}
@@ -213,7 +234,6 @@ def explain(evaluation: Evaluation) -> Explanation | None:
                 points=scoring.round_total(weighted / weight_sum),
             )
         )
-    policy = cycle_policy(cycle)
     # The total of the zone ranked last within grade 1.
     cutoff_total = (
         cycle.evaluations.filter(rank__lte=policy.grade1_size)
@@ -230,4 +250,9 @@ def explain(evaluation: Evaluation) -> Explanation | None:
             policy=policy,
             grade1_cutoff_total=cutoff_total,
         ),
+        adjustments=[
+            AdjustmentLine(label=names[i.key], points=scoring.round_total(values[i.key]))
+            for i in adjusting
+        ],
+        adjustment_total=scoring.round_total(adjustment),
     )

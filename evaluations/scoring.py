@@ -5,7 +5,9 @@ The rules (DESIGN §3):
 - measure: score = (x − worst) / (frontier − worst) × 100, worst and frontier taken over the
   ranked evaluations of the cycle, reversed when lower is better, on log10(x) when the
   indicator is on a log scale; when every zone has the same figure every zone scores 100;
-- total = Σ weight × score / Σ weight, rounded half-up to 2 decimals;
+- total = Σ weight × score / Σ weight over the points and measures, plus the adjustments
+  (bonus and penalty points, their sum capped at ± the policy's cap), clamped to 0..100,
+  rounded half-up to 2 decimals;
 - rank: standard competition ranking on the total (1, 2, 2, 4); equal totals are listed by
   name;
 - grade 1 = ranks 1..N; then grade 2 when total ≥ its threshold, grade 3 likewise, else 4.
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 HUNDRED = Decimal(100)
+ADJUSTMENT = "adjustment"
 CENT = Decimal("0.01")
 
 
@@ -26,7 +29,7 @@ CENT = Decimal("0.01")
 class IndicatorSpec:
     key: Hashable
     weight: Decimal
-    kind: str  # "points" or "measure"
+    kind: str  # "points", "measure" or "adjustment" (points added after the weighted mean)
     max_points: Decimal | None = None
     higher_is_better: bool = True
     log_scale: bool = False
@@ -38,6 +41,7 @@ class Policy:
     grade1_size: int = 10
     grade2_threshold: Decimal = Decimal(75)
     grade3_threshold: Decimal = Decimal(60)
+    adjustment_cap: Decimal = Decimal(10)
 
 
 @dataclass(frozen=True)
@@ -99,13 +103,25 @@ def measure_score(value: Decimal, *, worst: Decimal, frontier: Decimal, log_scal
 
 
 def weighted_total(
-    scores: Mapping[Hashable, Decimal], weights: Mapping[Hashable, Decimal]
+    scores: Mapping[Hashable, Decimal],
+    weights: Mapping[Hashable, Decimal],
+    adjustment: Decimal = Decimal(0),
 ) -> Decimal:
+    """The weighted mean of ``scores``, plus ``adjustment`` (already capped), clamped to
+    0..100, then rounded."""
     weight_sum = sum(weights.values(), Decimal(0))
     if weight_sum <= 0:
         raise ValueError("the weights must add up to more than 0")
     total = sum((weights[k] * scores[k] for k in weights), Decimal(0)) / weight_sum
+    if adjustment:
+        total = min(max(total + adjustment, Decimal(0)), HUNDRED)
     return round_total(total)
+
+
+def capped_adjustment(values: Iterable[Decimal], cap: Decimal) -> Decimal:
+    """The sum of a zone's bonus and penalty points, within ± ``cap``."""
+    total = sum(values, Decimal(0))
+    return min(max(total, -cap), cap)
 
 
 def competition_ranks(
@@ -181,13 +197,16 @@ def score_entries(
         if spec.kind == "measure" and spec.log_scale
     }
     bounds = cycle_measure_bounds(indicators, complete)
-    weights = {spec.key: spec.weight for spec in indicators}
+    weights = {spec.key: spec.weight for spec in indicators if spec.kind != ADJUSTMENT}
     scored: dict[Hashable, tuple[Entry, dict[Hashable, Decimal], Decimal]] = {}
     for entry in complete:
         scores = {}
+        adjustments = []
         for spec in indicators:
             value = entry.values[spec.key]
-            if spec.kind == "points":
+            if spec.kind == ADJUSTMENT:
+                adjustments.append(value)
+            elif spec.kind == "points":
                 scores[spec.key] = points_score(value, spec.max_points)
             else:
                 worst, frontier = bounds[spec.key]
@@ -196,7 +215,8 @@ def score_entries(
                 scores[spec.key] = measure_score(
                     value, worst=worst, frontier=frontier, log_scale=False
                 )
-        scored[entry.key] = (entry, scores, weighted_total(scores, weights))
+        adjustment = capped_adjustment(adjustments, policy.adjustment_cap)
+        scored[entry.key] = (entry, scores, weighted_total(scores, weights, adjustment))
 
     results = []
     ranking = competition_ranks([(key, e.name, total) for key, (e, _s, total) in scored.items()])

@@ -414,13 +414,16 @@ class FrameworkOfCycle:
     weight_sum: Decimal
     log_scale: list[Indicator]
     lower_is_better: list[Indicator]
+    # Bonus and penalty indicators: outside the weights, added after the weighted mean.
+    adjustments: list[Indicator]
 
 
 def cycle_framework(cycle: Cycle) -> FrameworkOfCycle:
     """The cycle's indicators grouped by dimension (in the order of ``Dimension``), each with
     its share of the total weight in per cent, rounded half-up to one decimal, in one query.
     """
-    indicators = list(cycle.indicators.in_order())
+    stored = list(cycle.indicators.in_order())
+    indicators = [i for i in stored if i.kind != IndicatorKind.ADJUSTMENT]
     weight_sum = sum((indicator.weight for indicator in indicators), Decimal(0))
 
     def share(weight: Decimal) -> Decimal:
@@ -445,6 +448,7 @@ def cycle_framework(cycle: Cycle) -> FrameworkOfCycle:
         weight_sum=weight_sum,
         log_scale=[i for i in measures if i.log_scale],
         lower_is_better=[i for i in measures if not i.higher_is_better],
+        adjustments=[i for i in stored if i.kind == IndicatorKind.ADJUSTMENT],
     )
 
 

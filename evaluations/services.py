@@ -57,12 +57,16 @@ _INDICATOR_FIELDS = [
     "log_scale",
     "position",
 ]
-_POLICY_FIELDS = [
+POLICY_FIELDS = [
     "grade1_size",
     "grade2_threshold",
     "grade3_threshold",
     "failing_grade",
+    "exit_rule",
     "exit_after",
+    "exit_within",
+    "exit_bottom",
+    "adjustment_cap",
 ]
 
 
@@ -134,7 +138,7 @@ def cycle_open(
             raise ValidationError(
                 _("There is no indicator framework to copy: run load_framework first.")
             )
-        policy = {name: getattr(previous, name) for name in _POLICY_FIELDS} if previous else {}
+        policy = {name: getattr(previous, name) for name in POLICY_FIELDS} if previous else {}
         cycle = Cycle(year=year, cutoff=cutoff, status=CycleStatus.OPEN, **policy)
         cycle.full_clean()
         cycle.save()
@@ -536,19 +540,20 @@ def evaluation_return(
 # --- rankings -----------------------------------------------------------------------------
 
 
+def indicator_spec(indicator: Indicator) -> scoring.IndicatorSpec:
+    return scoring.IndicatorSpec(
+        key=indicator.pk,
+        weight=indicator.weight,
+        kind=indicator.kind,
+        max_points=indicator.max_points,
+        higher_is_better=indicator.higher_is_better,
+        log_scale=indicator.log_scale,
+        dimension=indicator.dimension,
+    )
+
+
 def indicator_specs(cycle: Cycle) -> list[scoring.IndicatorSpec]:
-    return [
-        scoring.IndicatorSpec(
-            key=i.pk,
-            weight=i.weight,
-            kind=i.kind,
-            max_points=i.max_points,
-            higher_is_better=i.higher_is_better,
-            log_scale=i.log_scale,
-            dimension=i.dimension,
-        )
-        for i in cycle.indicators.in_order()
-    ]
+    return [indicator_spec(i) for i in cycle.indicators.in_order()]
 
 
 def cycle_policy(cycle: Cycle) -> scoring.Policy:
@@ -556,7 +561,63 @@ def cycle_policy(cycle: Cycle) -> scoring.Policy:
         grade1_size=cycle.grade1_size,
         grade2_threshold=cycle.grade2_threshold,
         grade3_threshold=cycle.grade3_threshold,
+        adjustment_cap=cycle.adjustment_cap,
     )
+
+
+def rule_policy(cycle: Cycle) -> rules.RulePolicy:
+    """The cycle's exit rule and its parameters, for ``rules``."""
+    return rules.RulePolicy(
+        rule=cycle.exit_rule,
+        failing_grade=cycle.failing_grade,
+        exit_after=cycle.exit_after,
+        within=cycle.exit_within,
+        bottom=cycle.exit_bottom,
+    )
+
+
+def cycle_policy_change(
+    *,
+    cycle: Cycle,
+    by: AbstractBaseUser | None,
+    policy: Mapping[str, object],
+    weights: Mapping[int, Decimal] | None = None,
+) -> Cycle:
+    """Change a cycle's policy (fields of ``POLICY_FIELDS``) and, optionally, the weights of
+    its indicators (by indicator id), with history; refused once the cycle is published.
+
+    The provisional rankings follow once the change commits.
+    """
+    if by is not None and not by.has_perm("evaluations.change_cycle"):
+        raise PermissionDenied(_("Only Administrators may change a cycle's policy."))
+    unknown = set(policy) - set(POLICY_FIELDS)
+    if unknown:
+        raise ValidationError(
+            _("Unknown policy settings: %(names)s.") % {"names": ", ".join(sorted(unknown))}
+        )
+    with transaction.atomic():
+        cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)
+        if cycle.is_frozen:
+            raise ValidationError(cycle.frozen_message())
+        for name, value in policy.items():
+            setattr(cycle, name, value)
+        cycle.full_clean()
+        cycle._history_user = by
+        cycle.save()
+        if weights:
+            indicators = {i.pk: i for i in cycle.indicators.filter(pk__in=list(weights))}
+            if set(weights) - set(indicators):
+                raise ValidationError(_("Unknown indicator for this cycle."))
+            for indicator_id, weight in weights.items():
+                indicator = indicators[indicator_id]
+                if indicator.weight == weight:
+                    continue
+                indicator.weight = weight
+                indicator.full_clean()
+                indicator._history_user = by
+                indicator.save()
+        rankings_refresh(cycle)
+    return cycle
 
 
 def cycle_entries(cycle: Cycle) -> list[scoring.Entry]:
@@ -669,26 +730,54 @@ class _RankingsRecompute:
 # --- publication and decisions ------------------------------------------------------------
 
 
-def recommendations_for(cycle: Cycle) -> list[tuple[Evaluation, rules.Advice]]:
-    """The rule's advice for each evaluation of a published cycle, from the recent grades."""
-    policy = rules.RulePolicy(failing_grade=cycle.failing_grade, exit_after=cycle.exit_after)
-    recent = list(
-        Cycle.objects.published()
-        .filter(year__lte=cycle.year)
-        .order_by("-year")[: policy.exit_after]
-    )[::-1]
-    grades = {
-        (cycle_id, zone_id): grade
-        for cycle_id, zone_id, grade in Evaluation.objects.filter(cycle__in=recent).values_list(
-            "cycle_id", "zone_id", "grade"
+def published_placings(cycle: Cycle) -> list[dict[int, rules.Placing]]:
+    """The placings of every zone in each published cycle before ``cycle`` (oldest first),
+    by zone id, in two queries."""
+    earlier = list(Cycle.objects.published().filter(year__lt=cycle.year).order_by("year"))
+    placings: dict[int, dict[int, rules.Placing]] = {c.pk: {} for c in earlier}
+    for cycle_id, zone_id, rank, grade, region in Evaluation.objects.filter(
+        cycle__in=earlier
+    ).values_list("cycle_id", "zone_id", "rank", "grade", "zone__province__region"):
+        placings[cycle_id][zone_id] = rules.Placing(rank, grade, region)
+    return [placings[c.pk] for c in earlier]
+
+
+def advice_for(
+    *, cycle: Cycle, now: Mapping[int, rules.Placing], policy: rules.RulePolicy
+) -> dict[int, rules.Advice]:
+    """What ``policy`` recommends for each zone (by id) of ``cycle`` placed as in ``now``,
+    after the published cycles before it; zones on notice may have it lifted."""
+    return rules.recommend_all(
+        [*published_placings(cycle), now], on_notice=zones_on_notice(now), policy=policy
+    )
+
+
+def zones_on_notice(zone_ids: Iterable[int]) -> set[int]:
+    """Which of the zones are on notice (one query)."""
+    return set(
+        Zone.objects.filter(pk__in=list(zone_ids), status=ZoneStatus.ON_NOTICE).values_list(
+            "pk", flat=True
+        )
+    )
+
+
+def stored_placings(cycle: Cycle) -> dict[int, rules.Placing]:
+    """Each zone's rank, grade and region as stored in ``cycle`` (one query)."""
+    return {
+        zone_id: rules.Placing(rank, grade, region)
+        for zone_id, rank, grade, region in cycle.evaluations.values_list(
+            "zone_id", "rank", "grade", "zone__province__region"
         )
     }
-    advice = []
-    for evaluation in cycle.evaluations.select_related("zone").order_by("zone__name_en"):
-        history = [grades.get((c.pk, evaluation.zone_id)) for c in recent]
-        on_notice = evaluation.zone.status == ZoneStatus.ON_NOTICE
-        advice.append((evaluation, rules.recommend(history, on_notice=on_notice, policy=policy)))
-    return advice
+
+
+def recommendations_for(cycle: Cycle) -> list[tuple[Evaluation, rules.Advice]]:
+    """The rule's advice for each evaluation of a published cycle, from the recent standings."""
+    advice = advice_for(cycle=cycle, now=stored_placings(cycle), policy=rule_policy(cycle))
+    return [
+        (evaluation, advice[evaluation.zone_id])
+        for evaluation in cycle.evaluations.select_related("zone").order_by("zone__name_en")
+    ]
 
 
 def cycle_publish(*, cycle: Cycle, by: AbstractBaseUser | None = None) -> list[Decision]:

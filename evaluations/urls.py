@@ -2,7 +2,14 @@
 
 from django.urls import path
 
-from evaluations import decision_views, notification_views, overview_views, ranking_views, views
+from evaluations import (
+    decision_views,
+    notification_views,
+    overview_views,
+    policy_views,
+    ranking_views,
+    views,
+)
 
 app_name = "evaluations"
 
@@ -38,6 +45,12 @@ urlpatterns = [
         "cycles/<int:year>/methodology/",
         overview_views.cycle_methodology,
         name="cycle_methodology",
+    ),
+    path("cycles/<int:year>/what-if/", policy_views.cycle_what_if, name="cycle_what_if"),
+    path(
+        "cycles/<int:year>/what-if/save/",
+        policy_views.cycle_what_if_save,
+        name="cycle_what_if_save",
     ),
     path(
         "cycles/<int:year>/evaluations/bulk/",

@@ -16,7 +16,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 from evaluations.access import works_on_evaluations
 from evaluations.models import Evaluation, Grade
-from evaluations.rankings import DimensionShare, explain
+from evaluations.rankings import AdjustmentLine, DimensionShare, explain
 from evaluations.selectors import zone_evaluations
 from evaluations.services import missing_indicators
 from registry.models import Zone
@@ -93,6 +93,9 @@ class RankExplanation:
     result: CycleResult
     dimensions: list[DimensionShare]
     points_to_next_grade: Decimal | None
+    adjustments: list[AdjustmentLine]
+    adjustment_total: Decimal
+    adjustment_cap: Decimal
 
     @property
     def bar_scale(self) -> Decimal:
@@ -115,7 +118,14 @@ def why_this_rank(results: list[CycleResult]) -> RankExplanation | None:
     explanation = explain(latest.evaluation)
     if explanation is None:
         return None
-    return RankExplanation(latest, explanation.dimensions, explanation.points_to_next_grade)
+    return RankExplanation(
+        latest,
+        explanation.dimensions,
+        explanation.points_to_next_grade,
+        explanation.adjustments,
+        explanation.adjustment_total,
+        latest.evaluation.cycle.adjustment_cap,
+    )
 
 
 # --- the chart ---------------------------------------------------------------------------

@@ -9,7 +9,8 @@ Every check in zonetracker is ``user.has_perm("app.codename")`` or
   ``ObjectPermissionBackend``): may the user do it to this one? Rules read the object by
   attribute only, so that ``registry`` can import this module without ``evaluations``.
 - A few rules have no model permission of their own (``evaluations.return_evaluation``,
-  ``evaluations.follow_decisions``); they answer with or without an object.
+  ``evaluations.follow_decisions``, ``evaluations.try_policy``); they answer with or without
+  an object.
 
 Only permissions, not group names, are checked anywhere; a group is a bundle of permissions
 named after a role. Where the state of an object matters (the cycle is open, the evaluation
@@ -212,6 +213,9 @@ _object_rule("evaluations.approve_evaluation", approves_evaluation)
 _object_rule("evaluations.decide", decides)
 rules.add_perm("evaluations.return_evaluation", returns_evaluation)
 rules.add_perm("evaluations.follow_decisions", follows_decisions)
+# Trying another policy on a cycle (what if), without saving it: Approvers and whoever may
+# change the cycle's policy.
+rules.add_perm("evaluations.try_policy", decides | holds("evaluations.change_cycle"))
 
 
 # --- accounts --------------------------------------------------------------------------

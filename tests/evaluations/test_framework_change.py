@@ -170,6 +170,10 @@ def test_the_cycles_inline_adds_no_indicator_once_evaluations_are_approved(
         "grade3_threshold": "60",
         "failing_grade": "4",
         "exit_after": "2",
+        "exit_rule": "grade-run",
+        "exit_within": "3",
+        "exit_bottom": "5",
+        "adjustment_cap": "10",
         "indicators-TOTAL_FORMS": str(count + 1),
         "indicators-INITIAL_FORMS": str(count),
     }
@@ -204,6 +208,10 @@ def test_the_cycles_inline_adds_an_indicator_through_the_service_while_nothing_i
         "grade3_threshold": "60",
         "failing_grade": "4",
         "exit_after": "2",
+        "exit_rule": "grade-run",
+        "exit_within": "3",
+        "exit_bottom": "5",
+        "adjustment_cap": "10",
         "indicators-TOTAL_FORMS": str(count + 1),
         "indicators-INITIAL_FORMS": str(count),
     }

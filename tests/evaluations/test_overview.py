@@ -330,6 +330,49 @@ def test_the_methodology_reads_the_cycles_own_weights_and_policy(
     assert "the other zones with a total of 75 or more." in published
 
 
+def test_the_methodology_describes_whichever_exit_rule_the_cycle_uses(
+    current: Cycle, carol: User
+) -> None:
+    def page() -> str:
+        return re.sub(r"\s+", " ", unescape(html(login(carol).get(methodology_url()))))
+
+    current.exit_rule = "region-bottom"
+    current.exit_bottom, current.exit_after, current.exit_within = 5, 2, 3
+    current.save()
+    text = page()
+    assert (
+        "A zone among the bottom 5 of its region in 2 of its last 3 ranked cycles is "
+        "recommended for exit" in text
+    )
+    assert "a zone tied into the bottom is in it" in text
+    assert "or worse in a published cycle is warned" not in text
+
+    current.exit_rule = "region-and-nation-bottom"
+    current.save()
+    text = page()
+    assert "both of its region and of all ranked zones in a published cycle is warned" in text
+    assert "A zone among both bottoms in 2 consecutive published cycles" in text
+
+    Indicator.objects.create(
+        cycle=current,
+        code="ADJ1",
+        name_zh="加分项",
+        name_en="Bonus for a new park",
+        dimension="results",
+        kind="adjustment",
+        weight=Decimal(1),
+        min_value=Decimal(-3),
+        max_value=Decimal(5),
+    )
+    current.adjustment_cap = Decimal(8)
+    current.save()
+    text = page()
+    assert "Bonus and penalty" in text
+    assert "together at most ±8" in text
+    assert "ADJ1 Bonus for a new park: -3 to 5 points" in text
+    assert "<td>ADJ1</td>" not in text  # outside the weighted indicators
+
+
 @pytest.mark.parametrize("public", [False, True])
 @pytest.mark.parametrize("year", [2021, 2022, 1999])
 @pytest.mark.parametrize("who", ["anonymous", "dave", "carol", "bob"])

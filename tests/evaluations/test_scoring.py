@@ -241,3 +241,39 @@ def test_a_grade_is_named_and_no_grade_has_no_name():
     assert Grade.label_of(1) == "notable results"
     assert Grade.label_of(4) == "still at the starting stage"
     assert Grade.label_of(None) == ""
+
+
+# --- adjustments: bonus and penalty points after the weighted mean ------------------------
+
+ADJUSTED = [
+    IndicatorSpec("p", D(1), "points", max_points=D(10)),
+    IndicatorSpec("bonus", D(1), "adjustment"),
+    IndicatorSpec("penalty", D(1), "adjustment"),
+]
+
+
+def _totals(values, policy=None):
+    keys = ["p", "bonus", "penalty"]
+    entries = [Entry(name, name, dict(zip(keys, v, strict=True))) for name, v in values]
+    policy = policy or Policy()
+    return {r.name: r.total for r in score_entries(ADJUSTED, entries, policy)}
+
+
+def test_adjustments_are_added_after_the_weighted_mean_and_before_rounding():
+    # 7.3333/10 = 73.333…, + 1.5 − 0.5 = 74.333… → 74.33; adjustments carry no weight.
+    totals = _totals([("A", (D("7.3333"), D("1.5"), D("-0.5")))])
+    assert totals["A"] == D("74.33")
+    # Without the adjustments the points alone make the total.
+    assert _totals([("A", (D("7.3333"), D(0), D(0)))])["A"] == D("73.33")
+
+
+def test_the_sum_of_adjustments_is_capped_by_the_policy():
+    totals = _totals([("A", (D(5), D(8), D(6))), ("B", (D(5), D(-9), D(-4)))])
+    assert totals == {"A": D("60.00"), "B": D("40.00")}  # ±10 by default
+    wide = Policy(adjustment_cap=D(20))
+    assert _totals([("A", (D(5), D(8), D(6)))], wide)["A"] == D("64.00")
+
+
+def test_an_adjusted_total_is_clamped_to_0_to_100():
+    totals = _totals([("Top", (D(10), D(5), D(0))), ("Bottom", (D(0), D(0), D(-5)))])
+    assert totals == {"Top": D("100.00"), "Bottom": D("0.00")}

@@ -208,6 +208,48 @@ def test_the_latest_rank_is_explained_dimension_by_dimension_with_what_the_next_
     assert why.count('<rect class="contribution__points"') == len(rows)
 
 
+def test_bonus_and_penalty_are_shown_apart_from_the_weighted_dimensions(
+    dave: User, charlie: Zone, zones
+) -> None:
+    from evaluations.models import Indicator, IndicatorKind
+
+    framework_load()
+    cycle = cycle_open(year=2021)
+    cycle.grade1_size = 1
+    cycle.adjustment_cap = Decimal(5)
+    cycle.save()
+    for code, name in [("ADJ-B", "Bonus for a new park"), ("ADJ-P", "Penalty for late data")]:
+        Indicator.objects.create(
+            cycle=cycle,
+            code=code,
+            name_zh=code,
+            name_en=name,
+            dimension=Dimension.RESULTS,
+            kind=IndicatorKind.ADJUSTMENT,
+            weight=Decimal(1),
+            min_value=Decimal(-10),
+            max_value=Decimal(10),
+            position=900,
+        )
+    score_all(cycle, {"Alpha": 10, "Bravo": 7, "Charlie": 3})
+    Score.objects.filter(indicator__code="ADJ-B").update(value=Decimal(8))
+    Score.objects.filter(indicator__code="ADJ-P").update(value=Decimal("-1.5"))
+    cycle_publish(cycle=cycle)
+
+    why = explanation(html(login(dave).get(charlie.get_absolute_url())))
+
+    # 16.50 from the dimensions, as without the adjustments, + 8 − 1.5 capped at 5.
+    assert "21.50" in why
+    rows = re.findall(r'<tr> <th scope="row">([^<]+)</th> <td class="numeric">([\d.]+) %</td>', why)
+    dimensions = [(label, share) for label, share in rows if label != "Total"]
+    assert dimensions[-1][0] == "Results"  # the adjustments are no dimension's indicators
+    assert sum(Decimal(share) for _l, share in dimensions) == Decimal("100.0")
+    assert "Bonus and penalty" in why
+    assert '<th scope="row">Bonus for a new park</th> <td class="numeric">8.00</td>' in why
+    assert '<th scope="row">Penalty for late data</th> <td class="numeric">-1.50</td>' in why
+    assert '<th scope="row">Added to the total</th> <td class="numeric">5.00</td>' in why
+
+
 def test_the_top_grade_needs_nothing_more(dave: User, zones, published: Cycle) -> None:
     why = explanation(html(login(dave).get(zones["Alpha"].get_absolute_url())))
 
