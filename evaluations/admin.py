@@ -133,6 +133,7 @@ class CycleAdmin(ReadOnlyHistoryAdmin):
                     "grade3_threshold",
                     "failing_grade",
                     "exit_after",
+                    "rationale_public",
                 ]
             },
         ),

@@ -104,6 +104,12 @@ class Cycle(models.Model):
         default=2,
         validators=[MinValueValidator(1), MaxValueValidator(10)],
     )
+    # Part of the policy: whether the open data shows why each decision was taken.
+    rationale_public = models.BooleanField(
+        _("decision rationales are public"),
+        default=False,
+        help_text=_("The open data shows the rationale of each decision taken on this cycle."),
+    )
     is_demo = models.BooleanField(
         _("demonstration data"),
         default=False,

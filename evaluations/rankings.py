@@ -17,6 +17,7 @@ from evaluations.models import (
     Evaluation,
     IndicatorKind,
     Recommendation,
+    Score,
 )
 from zonetracker.tables import demo_marked
 
@@ -167,11 +168,47 @@ def explain(evaluation: Evaluation) -> Explanation | None:
         return None
     cycle = evaluation.cycle
     indicators = indicator_specs(cycle)
-    bounds = {
+    values = dict(evaluation.scores.values_list("indicator_id", "value"))
+    scores = _indicator_scores(indicators, values, _measure_bounds(cycle))
+    if scores is None:
+        return None
+    if scoring.weighted_total(scores, {i.key: i.weight for i in indicators}) != evaluation.total:
+        return None
+    dimensions = dimension_shares(indicators, scores)
+    policy = cycle_policy(cycle)
+    # The total of the zone ranked last within grade 1.
+    cutoff_total = (
+        cycle.evaluations.filter(rank__lte=policy.grade1_size)
+        .order_by("-rank")
+        .values_list("total", flat=True)
+        .first()
+    )
+    return Explanation(
+        evaluation=evaluation,
+        dimensions=dimensions,
+        points_to_next_grade=scoring.points_to_next_grade(
+            total=evaluation.total,
+            grade=evaluation.grade,
+            policy=policy,
+            grade1_cutoff_total=cutoff_total,
+        ),
+    )
+
+
+def _measure_bounds(cycle: Cycle) -> dict[int, tuple[Decimal, Decimal]]:
+    return {
         int(key): (Decimal(worst), Decimal(frontier))
         for key, (worst, frontier) in cycle.measure_bounds.items()
     }
-    values = dict(evaluation.scores.values_list("indicator_id", "value"))
+
+
+def _indicator_scores(
+    indicators: list[scoring.IndicatorSpec],
+    values: dict[int, Decimal | None],
+    bounds: dict[int, tuple[Decimal, Decimal]],
+) -> dict[int, Decimal] | None:
+    """Each indicator's score (0..100) from the values and the stored measure bounds; None
+    where a value or a bound is missing."""
     if any(values.get(i.key) is None for i in indicators) or any(
         i.kind == IndicatorKind.MEASURE and i.key not in bounds for i in indicators
     ):
@@ -190,10 +227,14 @@ def explain(evaluation: Evaluation) -> Explanation | None:
                 frontier=frontier,
                 log_scale=indicator.log_scale,
             )
-    weights = {i.key: i.weight for i in indicators}
-    if scoring.weighted_total(scores, weights) != evaluation.total:
-        return None
-    weight_sum = sum(weights.values(), Decimal(0))
+    return scores
+
+
+def dimension_shares(
+    indicators: list[scoring.IndicatorSpec], scores: dict[int, Decimal]
+) -> list[DimensionShare]:
+    """Each dimension's weight share, average score and the points it adds to the total."""
+    weight_sum = sum((i.weight for i in indicators), Decimal(0))
     per_dimension: dict[str, list[tuple[Decimal, Decimal]]] = {}
     for indicator in indicators:
         per_dimension.setdefault(indicator.dimension, []).append(
@@ -213,21 +254,35 @@ def explain(evaluation: Evaluation) -> Explanation | None:
                 points=scoring.round_total(weighted / weight_sum),
             )
         )
-    policy = cycle_policy(cycle)
-    # The total of the zone ranked last within grade 1.
-    cutoff_total = (
-        cycle.evaluations.filter(rank__lte=policy.grade1_size)
-        .order_by("-rank")
-        .values_list("total", flat=True)
-        .first()
-    )
-    return Explanation(
-        evaluation=evaluation,
-        dimensions=dimensions,
-        points_to_next_grade=scoring.points_to_next_grade(
-            total=evaluation.total,
-            grade=evaluation.grade,
-            policy=policy,
-            grade1_cutoff_total=cutoff_total,
-        ),
-    )
+    return dimensions
+
+
+def dimension_points(
+    cycle: Cycle, totals: dict[int, Decimal | None]
+) -> dict[int, dict[str, Decimal]]:
+    """What each dimension adds to each evaluation's total (``totals``: evaluation id → its
+    stored total), for a list: two queries however many evaluations. An evaluation whose
+    values no longer add up to its stored total (or that has none) is left out, as
+    ``explain`` does."""
+    from evaluations.services import indicator_specs
+
+    ids = [evaluation_id for evaluation_id, total in totals.items() if total is not None]
+    if not ids:
+        return {}
+    indicators = indicator_specs(cycle)
+    bounds = _measure_bounds(cycle)
+    weights = {i.key: i.weight for i in indicators}
+    values: dict[int, dict[int, Decimal | None]] = {evaluation_id: {} for evaluation_id in ids}
+    for evaluation_id, indicator_id, value in Score.objects.filter(
+        evaluation_id__in=ids
+    ).values_list("evaluation_id", "indicator_id", "value"):
+        values[evaluation_id][indicator_id] = value
+    points: dict[int, dict[str, Decimal]] = {}
+    for evaluation_id, evaluation_values in values.items():
+        scores = _indicator_scores(indicators, evaluation_values, bounds)
+        if scores is None or scoring.weighted_total(scores, weights) != totals[evaluation_id]:
+            continue
+        points[evaluation_id] = {
+            share.dimension: share.points for share in dimension_shares(indicators, scores)
+        }
+    return points

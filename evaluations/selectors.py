@@ -12,6 +12,7 @@ from django.db.models import (
     Case,
     Count,
     IntegerField,
+    Max,
     OuterRef,
     Q,
     QuerySet,
@@ -532,3 +533,15 @@ def evaluations_withdrawn_on_exit(cycle: Cycle, zone_ids: Iterable[int]) -> Quer
         .select_related("cycle")
         .order_by("cycle__year", "pk")
     )
+
+
+def publication_changed_at() -> datetime.datetime | None:
+    """When the published data last changed: a cycle published, a decision taken on one, or
+    the register changed (names, statuses). Four aggregate queries, whatever the size."""
+    from registry.selectors import register_changed_at
+
+    stamps = Cycle.objects.published().aggregate(
+        published=Max("published_at"), decided=Max("decisions__decided_at")
+    )
+    candidates = [stamps["published"], stamps["decided"], register_changed_at()]
+    return max((stamp for stamp in candidates if stamp is not None), default=None)
