@@ -270,6 +270,8 @@ def dimension_points(
     if not ids:
         return {}
     indicators = indicator_specs(cycle)
+    if not indicators:
+        return {}
     bounds = _measure_bounds(cycle)
     weights = {i.key: i.weight for i in indicators}
     values: dict[int, dict[int, Decimal | None]] = {evaluation_id: {} for evaluation_id in ids}

@@ -68,11 +68,17 @@ class ApiToken(models.Model):
     @classmethod
     def issue(cls, *, name: str, by: models.Model | None) -> tuple[ApiToken, str]:
         """A new token and its key; the key is not kept anywhere and is shown only now."""
-        key = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        token = cls.objects.create(
-            name=name, digest=token_digest(key), hint=key[: len(TOKEN_PREFIX) + 5], created_by=by
-        )
+        token = cls(name=name, created_by=by)
+        key = token.set_new_key()
+        token.save()
         return token, key
+
+    def set_new_key(self) -> str:
+        """Give the (unsaved) token a new random key; return the key, which is not kept."""
+        key = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        self.digest = token_digest(key)
+        self.hint = key[: len(TOKEN_PREFIX) + 5]
+        return key
 
     @classmethod
     def for_key(cls, key: str) -> ApiToken | None:
