@@ -11,12 +11,14 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import (
     Case,
     Count,
+    Exists,
     IntegerField,
     Max,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
     When,
     Window,
@@ -33,6 +35,7 @@ from evaluations.models import (
     EvaluationStatus,
     Indicator,
     IndicatorKind,
+    Recommendation,
     Score,
 )
 from registry.models import Zone, in_active_language, zone_name_ordering
@@ -545,3 +548,26 @@ def publication_changed_at() -> datetime.datetime | None:
     )
     candidates = [stamps["published"], stamps["decided"], register_changed_at()]
     return max((stamp for stamp in candidates if stamp is not None), default=None)
+
+
+def province_result_counts(cycle: Cycle) -> list[tuple[int, int, int, Decimal | None, int]]:
+    """Per province: (province id, zones ranked, of them in grades 1-2, sum of their totals,
+    of them warned or recommended for exit), over the cycle's ranked evaluations; one query."""
+    weak = Decision.objects.filter(
+        cycle=cycle,
+        zone=OuterRef("zone"),
+        recommendation__in=[Recommendation.WARN, Recommendation.EXIT],
+    )
+    return list(
+        Evaluation.objects.for_cycle(cycle)
+        .filter(rank__isnull=False)
+        .values("zone__province")
+        .order_by("zone__province")
+        .annotate(
+            ranked=Count("pk"),
+            top=Count("pk", filter=Q(grade__in=[1, 2])),
+            total_sum=Sum("total"),
+            warned=Count("pk", filter=Exists(weak)),
+        )
+        .values_list("zone__province", "ranked", "top", "total_sum", "warned")
+    )
