@@ -21,7 +21,7 @@ from evaluations.selectors import (
     pending_decisions,
     top_ranked,
 )
-from evaluations.tile_map import figures_of_cycle, measure_links, measure_of, tile_map
+from evaluations.tile_map import cycle_tile_map, measure_links, measure_of
 
 # The home page lists this many lines of each list that waits for someone; the full list is
 # one link away, filtered.
@@ -215,9 +215,7 @@ def home_context(
     }
     if latest_published is not None:
         measure = measure_of((query or {}).get("map"))
-        context["tile_map"] = tile_map(
-            latest_published, figures_of_cycle(latest_published), measure
-        )
+        context["tile_map"] = cycle_tile_map(latest_published, measure)
         context["measure_links"] = measure_links(query or {}, measure)
     waiting: list[Waiting] = []
     if works_on_evaluations(user):

@@ -550,24 +550,29 @@ def publication_changed_at() -> datetime.datetime | None:
     return max((stamp for stamp in candidates if stamp is not None), default=None)
 
 
-def province_result_counts(cycle: Cycle) -> list[tuple[int, int, int, Decimal | None, int]]:
-    """Per province: (province id, zones ranked, of them in grades 1-2, sum of their totals,
-    of them warned or recommended for exit), over the cycle's ranked evaluations; one query."""
+def provinces_with_results(cycle: Cycle) -> QuerySet:
+    """Every province, annotated with the cycle's figures over its ranked zones: ``ranked``,
+    ``top`` (in grades 1-2), ``total_sum`` and ``warned`` (warned or recommended for exit).
+    One query: each figure is a subquery per province."""
+    from registry.models import Province
+
+    ranked = Evaluation.objects.filter(
+        cycle=cycle, rank__isnull=False, zone__province=OuterRef("pk")
+    )
     weak = Decision.objects.filter(
         cycle=cycle,
         zone=OuterRef("zone"),
         recommendation__in=[Recommendation.WARN, Recommendation.EXIT],
     )
-    return list(
-        Evaluation.objects.for_cycle(cycle)
-        .filter(rank__isnull=False)
-        .values("zone__province")
-        .order_by("zone__province")
-        .annotate(
-            ranked=Count("pk"),
-            top=Count("pk", filter=Q(grade__in=[1, 2])),
-            total_sum=Sum("total"),
-            warned=Count("pk", filter=Exists(weak)),
+
+    def figure(queryset: QuerySet, aggregate) -> Subquery:
+        return Subquery(
+            queryset.order_by().values("zone__province").annotate(figure=aggregate).values("figure")
         )
-        .values_list("zone__province", "ranked", "top", "total_sum", "warned")
+
+    return Province.objects.order_by("code").annotate(
+        ranked=Coalesce(figure(ranked, Count("pk")), 0),
+        top=Coalesce(figure(ranked.filter(grade__in=[1, 2]), Count("pk")), 0),
+        total_sum=figure(ranked, Sum("total")),
+        warned=Coalesce(figure(ranked.filter(Exists(weak)), Count("pk")), 0),
     )

@@ -138,14 +138,16 @@ def figures_from_rows(rows: Iterable[RankingRow]) -> dict[int, ProvinceFigures]:
     return {province_id: ProvinceFigures(*figures) for province_id, figures in counts.items()}
 
 
-def figures_of_cycle(cycle: Cycle) -> dict[int, ProvinceFigures]:
-    """Province id → its figures over the whole cycle, in one query."""
-    from evaluations.selectors import province_result_counts
+def cycle_tile_map(cycle: Cycle, measure: Measure) -> TileMap:
+    """The map of the whole cycle, provinces and figures read in one query."""
+    from evaluations.selectors import provinces_with_results
 
-    return {
-        province_id: ProvinceFigures(ranked, top, total_sum or Decimal(0), warned)
-        for province_id, ranked, top, total_sum, warned in province_result_counts(cycle)
+    provinces = list(provinces_with_results(cycle))
+    figures = {
+        p.pk: ProvinceFigures(p.ranked, p.top, p.total_sum or Decimal(0), p.warned)
+        for p in provinces
     }
+    return tile_map(cycle, figures, measure, provinces)
 
 
 def level_of(value: Decimal | None, highest: Decimal) -> int | None:

@@ -117,6 +117,7 @@ def page_urls() -> list[str]:
         reverse("evaluations:cycle_progress", args=[current]),
         reverse("evaluations:cycle_methodology", args=[current]),
         reverse("evaluations:cycle_methodology", args=[published]),
+        reverse("evaluations:annual_report", args=[published]),
     ]
 
 
