@@ -8,6 +8,7 @@ and any other resource is refused.
 
 from __future__ import annotations
 
+import logging
 from functools import cache
 from pathlib import Path
 
@@ -35,6 +36,10 @@ def render_pdf(html: str) -> bytes:
     """The report page's HTML as PDF bytes."""
     from weasyprint import CSS, HTML
 
+    # WeasyPrint reports each step and every CSS property it does not draw (the site's
+    # stylesheet has many, for screens) at INFO and WARNING: only its errors are of interest.
+    for name in ("weasyprint", "fontTools"):
+        logging.getLogger(name).setLevel(logging.ERROR)
     stylesheets = [CSS(filename=str(Path(finders.find(name)))) for name in STYLESHEETS]
     document = HTML(string=html, url_fetcher=_refuse, base_url="/")
     return document.write_pdf(stylesheets=stylesheets)

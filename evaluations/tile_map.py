@@ -150,12 +150,18 @@ def cycle_tile_map(cycle: Cycle, measure: Measure) -> TileMap:
     return tile_map(cycle, figures, measure, provinces)
 
 
-def level_of(value: Decimal | None, highest: Decimal) -> int | None:
-    """The colour step of a figure: 0 for nothing, 1..LEVELS up to the highest figure."""
+def level_of(value: Decimal | None, highest: Decimal, lowest: Decimal = Decimal(0)) -> int | None:
+    """The colour step of a figure: 0 for nothing, 1..LEVELS from ``lowest`` (exclusive, or
+    step 1 when it is a figure itself) up to the highest figure."""
     if value is None:
         return None
     if value <= 0 or highest <= 0:
         return 0
+    if lowest > 0:
+        if highest <= lowest:
+            return LEVELS
+        share = (value - lowest) / (highest - lowest)
+        return max(1, min(LEVELS, 1 + int(share * (LEVELS - 1))))
     return max(1, min(LEVELS, int((value / highest * LEVELS).to_integral_value("ROUND_CEILING"))))
 
 
@@ -242,7 +248,11 @@ def tile_map(
     provinces = list(provinces if provinces is not None else Province.objects.all())
     nothing = ProvinceFigures()
     values = {p.pk: figures.get(p.pk, nothing).value(measure.key) for p in provinces}
-    highest = max((v for v in values.values() if v is not None), default=Decimal(0))
+    present = [v for v in values.values() if v is not None]
+    highest = max(present, default=Decimal(0))
+    # Shares are coloured on their own scale, 0-100 %; mean totals from the lowest province's
+    # to the highest's, as they all lie far from 0; counts from 0 to the most.
+    lowest = min(present, default=Decimal(0)) if measure.key == "mean" else Decimal(0)
     if measure.key == "share":
         highest = Decimal(100)
     zone_list = reverse("registry:zone_list")
@@ -260,7 +270,7 @@ def tile_map(
                 y=row * (TILE_SIZE + TILE_GAP),
                 value=value,
                 value_text=_value_text(value, measure),
-                level=level_of(value, highest),
+                level=level_of(value, highest, lowest),
                 url=f"{zone_list}?province={province.pk}",
             )
         )

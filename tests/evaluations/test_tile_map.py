@@ -45,6 +45,10 @@ def test_colour_steps_run_from_nothing_to_the_highest_figure():
     assert level_of(Decimal(1), Decimal(10)) == 1
     assert level_of(Decimal(10), Decimal(10)) == 5
     assert level_of(Decimal(6), Decimal(10)) == 3
+    # Mean totals: from the lowest province's to the highest's.
+    assert level_of(Decimal(60), Decimal(90), lowest=Decimal(60)) == 1
+    assert level_of(Decimal(75), Decimal(90), lowest=Decimal(60)) == 3
+    assert level_of(Decimal(90), Decimal(90), lowest=Decimal(60)) == 5
 
 
 def test_short_chinese_names_drop_the_suffix():
