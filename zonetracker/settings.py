@@ -13,6 +13,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from whitenoise.compress import Compressor
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -111,7 +112,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
-    "django.contrib.staticfiles",
+    # django.contrib.staticfiles, without the files of the API's libraries never served.
+    "zonetracker.apps.StaticFilesConfig",
     "django_filters",
     "import_export",
     "simple_history",
@@ -251,6 +253,10 @@ STORAGES = {
         )
     },
 }
+
+# Source maps (Swagger UI's, megabytes) are served as they are: compressing them, with Brotli
+# at its slowest, would take most of collectstatic's time for files nobody reads.
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, "map"]
 
 # Uploads: imports are capped by zonetracker itself (registry.importing); these keep Django's
 # own request parsing bounded as well.
