@@ -132,3 +132,13 @@ def test_the_command_writes_the_report_in_either_language(world, tmp_path):
 def test_the_command_refuses_a_cycle_not_published(world, tmp_path):
     with pytest.raises(CommandError, match="not published"):
         call_command("annual_report", "2023", "--out", str(tmp_path / "x.pdf"))
+
+
+def test_the_report_page_speaks_chinese(world, dave):
+    client = Client()
+    client.force_login(dave)
+    html = client.get(report_url(), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert '<html lang="zh-Hans">' in html
+    assert "2022年度评估报告" in html
+    assert "与2021年度评估相比" in html
+    assert "乙市" in html

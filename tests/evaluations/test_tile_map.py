@@ -133,6 +133,7 @@ def test_the_home_page_shows_the_map_of_the_latest_published_cycle(published, da
     assert len(svg_tiles(html)) == 31
     figures = {re.sub(r"<[^>]+>", "", name): value for name, value in table_rows(html)}
     assert figures["Zhejiang"] == str(Zone.objects.filter(province__code="33").count())
+    assert reverse("evaluations:annual_report", kwargs={"year": 2021}) in html
 
 
 def test_a_tile_is_labelled_in_chinese_on_a_chinese_page(published, dave):
