@@ -184,6 +184,14 @@ class Tile:
         return self.abbreviation
 
     @property
+    def title(self) -> str:
+        """What the tile says to a pointer or a screen reader: the province and its figure."""
+        return _("%(province)s: %(figure)s") % {
+            "province": self.province.name,
+            "figure": self.value_text,
+        }
+
+    @property
     def fill(self) -> str:
         return NO_DATA_FILL if self.level is None else LEVEL_FILLS[self.level]
 
