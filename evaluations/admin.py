@@ -138,6 +138,7 @@ class CycleAdmin(ReadOnlyHistoryAdmin):
                     "exit_bottom",
                     "exit_after",
                     "exit_within",
+                    "rationale_public",
                 ]
             },
         ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -20,6 +21,7 @@ from evaluations.selectors import (
     pending_decisions,
     top_ranked,
 )
+from evaluations.tile_map import cycle_tile_map, measure_links, measure_of
 
 # The home page lists this many lines of each list that waits for someone; the full list is
 # one link away, filtered.
@@ -194,13 +196,16 @@ def waiting_decisions(cycle: Cycle) -> Waiting:
     )
 
 
-def home_context(user: AbstractBaseUser | AnonymousUser) -> dict[str, object]:
+def home_context(
+    user: AbstractBaseUser | AnonymousUser, *, query: Mapping[str, str] | None = None
+) -> dict[str, object]:
     """What the home page shows of the evaluations, what waits for ``user`` first.
 
     Everyone sees the first lines of the latest published rankings; those who work on the
     evaluations, what waits for them and the current cycle's progress; those who follow
-    decisions, the recommendations still to decide. A fixed number of queries, whatever the
-    lengths of the lists.
+    decisions, the recommendations still to decide; the map of the provinces coloured by the
+    measure ``query["map"]`` names. A fixed number of queries, whatever the lengths of the
+    lists.
     """
     latest_published = Cycle.objects.published().order_by("-year").first()
     context: dict[str, object] = {
@@ -208,6 +213,10 @@ def home_context(user: AbstractBaseUser | AnonymousUser) -> dict[str, object]:
         "top_ranked": top_ranked(latest_published, limit=FIRST_FEW) if latest_published else [],
         "follows_progress": follows_progress(user),
     }
+    if latest_published is not None:
+        measure = measure_of((query or {}).get("map"))
+        context["tile_map"] = cycle_tile_map(latest_published, measure)
+        context["measure_links"] = measure_links(query or {}, measure)
     waiting: list[Waiting] = []
     if works_on_evaluations(user):
         cycle = Cycle.objects.current()

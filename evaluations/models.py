@@ -138,6 +138,12 @@ class Cycle(models.Model):
         validators=[MinValueValidator(0), MaxValueValidator(100)],
         help_text=_("The bonus and penalty points of a zone add up to at most ± this."),
     )
+    # Part of the policy: whether the open data shows why each decision was taken.
+    rationale_public = models.BooleanField(
+        _("decision rationales are public"),
+        default=False,
+        help_text=_("The open data shows the rationale of each decision taken on this cycle."),
+    )
     is_demo = models.BooleanField(
         _("demonstration data"),
         default=False,

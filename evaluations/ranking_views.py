@@ -25,6 +25,7 @@ from evaluations.access import works_on_evaluations
 from evaluations.models import Cycle, Evaluation
 from evaluations.ranking_filters import RankingFilter
 from evaluations.ranking_table import export_filename, ranking_table, ranking_table_dataset
+from evaluations.tile_map import figures_from_rows, measure_links, measure_of, tile_map
 from zonetracker.tables import CONTENT_TYPES, table_bytes
 
 # Rows per page: a page lists this many zones; exports and charts cover every zone shown.
@@ -119,6 +120,7 @@ def cycle_rankings(request: HttpRequest, cycle: Cycle) -> HttpResponse:
         )
         return response
     page_obj = Paginator(table.ranked, RANKINGS_PER_PAGE).get_page(request.GET.get("page"))
+    measure = measure_of(request.GET.get("map"))
     return render(
         request,
         "evaluations/rankings.html",
@@ -132,5 +134,9 @@ def cycle_rankings(request: HttpRequest, cycle: Cycle) -> HttpResponse:
                 c for c in readable_cycles(request.user).only("year", "status") if c != cycle
             ],
             "works_on_evaluations": works_on_evaluations(request.user),
+            "tile_map": tile_map(
+                cycle, figures_from_rows(line.row for line in table.ranked), measure
+            ),
+            "measure_links": measure_links(request.GET, measure),
         },
     )

@@ -17,6 +17,7 @@ from evaluations.models import (
     Evaluation,
     IndicatorKind,
     Recommendation,
+    Score,
 )
 from zonetracker.tables import demo_marked
 
@@ -181,15 +182,81 @@ def explain(evaluation: Evaluation) -> Explanation | None:
     cycle = evaluation.cycle
     stored = list(cycle.indicators.in_order())
     names = {i.pk: i.name for i in stored}
-    specs = [indicator_spec(i) for i in stored]
-    indicators = [i for i in specs if i.kind != IndicatorKind.ADJUSTMENT]
-    adjusting = [i for i in specs if i.kind == IndicatorKind.ADJUSTMENT]
-    bounds = {
+    indicators, adjusting = _weighted_and_adjusting([indicator_spec(i) for i in stored])
+    values = dict(evaluation.scores.values_list("indicator_id", "value"))
+    policy = cycle_policy(cycle)
+    worked = _worked_total(indicators, adjusting, values, _measure_bounds(cycle), policy)
+    if worked is None or worked[0] != evaluation.total:
+        return None
+    _total, scores, adjustment = worked
+    # The total of the zone ranked last within grade 1.
+    cutoff_total = (
+        cycle.evaluations.filter(rank__lte=policy.grade1_size)
+        .order_by("-rank")
+        .values_list("total", flat=True)
+        .first()
+    )
+    return Explanation(
+        evaluation=evaluation,
+        dimensions=dimension_shares(indicators, scores),
+        points_to_next_grade=scoring.points_to_next_grade(
+            total=evaluation.total,
+            grade=evaluation.grade,
+            policy=policy,
+            grade1_cutoff_total=cutoff_total,
+        ),
+        adjustments=[
+            AdjustmentLine(label=names[i.key], points=scoring.round_total(values[i.key]))
+            for i in adjusting
+        ],
+        adjustment_total=scoring.round_total(adjustment),
+    )
+
+
+def _weighted_and_adjusting(
+    specs: list[scoring.IndicatorSpec],
+) -> tuple[list[scoring.IndicatorSpec], list[scoring.IndicatorSpec]]:
+    """The weighted indicators, and the bonus and penalty ones added after them."""
+    return (
+        [i for i in specs if i.kind != IndicatorKind.ADJUSTMENT],
+        [i for i in specs if i.kind == IndicatorKind.ADJUSTMENT],
+    )
+
+
+def _worked_total(
+    indicators: list[scoring.IndicatorSpec],
+    adjusting: list[scoring.IndicatorSpec],
+    values: dict[int, Decimal | None],
+    bounds: dict[int, tuple[Decimal, Decimal]],
+    policy: scoring.Policy,
+) -> tuple[Decimal, dict[int, Decimal], Decimal] | None:
+    """The total worked out again from the values (with each indicator's score and the capped
+    adjustment), or None where a value or a bound is missing."""
+    scores = _indicator_scores(indicators, values, bounds)
+    if scores is None or any(values.get(i.key) is None for i in adjusting):
+        return None
+    adjustment = scoring.capped_adjustment(
+        (values[i.key] for i in adjusting), policy.adjustment_cap
+    )
+    weights = {i.key: i.weight for i in indicators}
+    return scoring.weighted_total(scores, weights, adjustment), scores, adjustment
+
+
+def _measure_bounds(cycle: Cycle) -> dict[int, tuple[Decimal, Decimal]]:
+    return {
         int(key): (Decimal(worst), Decimal(frontier))
         for key, (worst, frontier) in cycle.measure_bounds.items()
     }
-    values = dict(evaluation.scores.values_list("indicator_id", "value"))
-    if any(values.get(i.key) is None for i in specs) or any(
+
+
+def _indicator_scores(
+    indicators: list[scoring.IndicatorSpec],
+    values: dict[int, Decimal | None],
+    bounds: dict[int, tuple[Decimal, Decimal]],
+) -> dict[int, Decimal] | None:
+    """Each indicator's score (0..100) from the values and the stored measure bounds; None
+    where a value or a bound is missing."""
+    if any(values.get(i.key) is None for i in indicators) or any(
         i.kind == IndicatorKind.MEASURE and i.key not in bounds for i in indicators
     ):
         return None
@@ -207,14 +274,14 @@ def explain(evaluation: Evaluation) -> Explanation | None:
                 frontier=frontier,
                 log_scale=indicator.log_scale,
             )
-    policy = cycle_policy(cycle)
-    weights = {i.key: i.weight for i in indicators}
-    adjustment = scoring.capped_adjustment(
-        (values[i.key] for i in adjusting), policy.adjustment_cap
-    )
-    if scoring.weighted_total(scores, weights, adjustment) != evaluation.total:
-        return None
-    weight_sum = sum(weights.values(), Decimal(0))
+    return scores
+
+
+def dimension_shares(
+    indicators: list[scoring.IndicatorSpec], scores: dict[int, Decimal]
+) -> list[DimensionShare]:
+    """Each dimension's weight share, average score and the points it adds to the total."""
+    weight_sum = sum((i.weight for i in indicators), Decimal(0))
     per_dimension: dict[str, list[tuple[Decimal, Decimal]]] = {}
     for indicator in indicators:
         per_dimension.setdefault(indicator.dimension, []).append(
@@ -234,25 +301,37 @@ def explain(evaluation: Evaluation) -> Explanation | None:
                 points=scoring.round_total(weighted / weight_sum),
             )
         )
-    # The total of the zone ranked last within grade 1.
-    cutoff_total = (
-        cycle.evaluations.filter(rank__lte=policy.grade1_size)
-        .order_by("-rank")
-        .values_list("total", flat=True)
-        .first()
-    )
-    return Explanation(
-        evaluation=evaluation,
-        dimensions=dimensions,
-        points_to_next_grade=scoring.points_to_next_grade(
-            total=evaluation.total,
-            grade=evaluation.grade,
-            policy=policy,
-            grade1_cutoff_total=cutoff_total,
-        ),
-        adjustments=[
-            AdjustmentLine(label=names[i.key], points=scoring.round_total(values[i.key]))
-            for i in adjusting
-        ],
-        adjustment_total=scoring.round_total(adjustment),
-    )
+    return dimensions
+
+
+def dimension_points(
+    cycle: Cycle, totals: dict[int, Decimal | None]
+) -> dict[int, dict[str, Decimal]]:
+    """What each dimension adds to each evaluation's total (``totals``: evaluation id → its
+    stored total), for a list: two queries however many evaluations. Bonus and penalty points
+    are not a dimension's and are left out. An evaluation whose values no longer add up to its
+    stored total (or that has none) is left out, as ``explain`` does."""
+    from evaluations.services import cycle_policy, indicator_specs
+
+    ids = [evaluation_id for evaluation_id, total in totals.items() if total is not None]
+    if not ids:
+        return {}
+    indicators, adjusting = _weighted_and_adjusting(indicator_specs(cycle))
+    if not indicators:
+        return {}
+    bounds = _measure_bounds(cycle)
+    policy = cycle_policy(cycle)
+    values: dict[int, dict[int, Decimal | None]] = {evaluation_id: {} for evaluation_id in ids}
+    for evaluation_id, indicator_id, value in Score.objects.filter(
+        evaluation_id__in=ids
+    ).values_list("evaluation_id", "indicator_id", "value"):
+        values[evaluation_id][indicator_id] = value
+    points: dict[int, dict[str, Decimal]] = {}
+    for evaluation_id, evaluation_values in values.items():
+        worked = _worked_total(indicators, adjusting, evaluation_values, bounds, policy)
+        if worked is None or worked[0] != totals[evaluation_id]:
+            continue
+        points[evaluation_id] = {
+            share.dimension: share.points for share in dimension_shares(indicators, worked[1])
+        }
+    return points

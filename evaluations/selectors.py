@@ -11,11 +11,14 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import (
     Case,
     Count,
+    Exists,
     IntegerField,
+    Max,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
     When,
     Window,
@@ -32,6 +35,7 @@ from evaluations.models import (
     EvaluationStatus,
     Indicator,
     IndicatorKind,
+    Recommendation,
     Score,
 )
 from registry.models import Zone, in_active_language, zone_name_ordering
@@ -535,4 +539,44 @@ def evaluations_withdrawn_on_exit(cycle: Cycle, zone_ids: Iterable[int]) -> Quer
         .exclude(cycle__status=CycleStatus.PUBLISHED)
         .select_related("cycle")
         .order_by("cycle__year", "pk")
+    )
+
+
+def publication_changed_at() -> datetime.datetime | None:
+    """When the published data last changed: a cycle published, a decision taken on one, or
+    the register changed (names, statuses). Four aggregate queries, whatever the size."""
+    from registry.selectors import register_changed_at
+
+    stamps = Cycle.objects.published().aggregate(
+        published=Max("published_at"), decided=Max("decisions__decided_at")
+    )
+    candidates = [stamps["published"], stamps["decided"], register_changed_at()]
+    return max((stamp for stamp in candidates if stamp is not None), default=None)
+
+
+def provinces_with_results(cycle: Cycle) -> QuerySet:
+    """Every province, annotated with the cycle's figures over its ranked zones: ``ranked``,
+    ``top`` (in grades 1-2), ``total_sum`` and ``warned`` (warned or recommended for exit).
+    One query: each figure is a subquery per province."""
+    from registry.models import Province
+
+    ranked = Evaluation.objects.filter(
+        cycle=cycle, rank__isnull=False, zone__province=OuterRef("pk")
+    )
+    weak = Decision.objects.filter(
+        cycle=cycle,
+        zone=OuterRef("zone"),
+        recommendation__in=[Recommendation.WARN, Recommendation.EXIT],
+    )
+
+    def figure(queryset: QuerySet, aggregate) -> Subquery:
+        return Subquery(
+            queryset.order_by().values("zone__province").annotate(figure=aggregate).values("figure")
+        )
+
+    return Province.objects.order_by("code").annotate(
+        ranked=Coalesce(figure(ranked, Count("pk")), 0),
+        top=Coalesce(figure(ranked.filter(grade__in=[1, 2]), Count("pk")), 0),
+        total_sum=figure(ranked, Sum("total")),
+        warned=Coalesce(figure(ranked.filter(Exists(weak)), Count("pk")), 0),
     )

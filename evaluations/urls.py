@@ -8,6 +8,7 @@ from evaluations import (
     overview_views,
     policy_views,
     ranking_views,
+    report_views,
     views,
 )
 
@@ -40,6 +41,8 @@ urlpatterns = [
         name="notification_mark_all_read",
     ),
     path("cycles/<int:year>/progress/", overview_views.cycle_progress, name="cycle_progress"),
+    path("cycles/<int:year>/report/", report_views.annual_report, name="annual_report"),
+    path("cycles/<int:year>/report.pdf", report_views.annual_report_pdf, name="annual_report_pdf"),
     path("methodology/", overview_views.latest_methodology, name="latest_methodology"),
     path(
         "cycles/<int:year>/methodology/",

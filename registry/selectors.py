@@ -118,3 +118,34 @@ def exit_change(zone: Zone, timeline: list[StatusChange]) -> StatusChange | None
         return None
     exits = [change for change in timeline if change.status == ZoneStatus.EXITED]
     return exits[-1] if exits else None
+
+
+def zones_status_histories(zone_ids: Iterable[int]) -> dict[int, list[tuple[str, datetime.date]]]:
+    """For each zone, its status from entry into the register and at each change, oldest
+    first, as (status, date): the open data's history of status, in one query.
+
+    The date is the status date the record set, else the day the record was made. Who made
+    a change is not read: the open data names no one.
+    """
+    records = (
+        Zone.history.model.objects.filter(id__in=list(zone_ids))
+        .order_by("id", "history_date", "history_id")
+        .values_list("id", "status", "status_changed_on", "history_date")
+    )
+    histories: dict[int, list[tuple[str, datetime.date]]] = {}
+    for zone_id, status, status_changed_on, history_date in records:
+        lines = histories.setdefault(zone_id, [])
+        if not lines or lines[-1][0] != status:
+            lines.append((status, status_changed_on or history_date.date()))
+    return histories
+
+
+def register_changed_at() -> datetime.datetime | None:
+    """When anything of the register (a province, a batch, a zone) last changed."""
+    from registry.models import Province
+
+    stamps = [
+        model.history.model.objects.aggregate(latest=models.Max("history_date"))["latest"]
+        for model in (Province, Batch, Zone)
+    ]
+    return max((stamp for stamp in stamps if stamp is not None), default=None)

@@ -119,6 +119,7 @@ def page_urls() -> list[str]:
         reverse("evaluations:cycle_methodology", args=[published]),
         reverse("evaluations:cycle_what_if", args=[current]) + "?grade1_size=3&show=all",
         reverse("evaluations:cycle_what_if", args=[published]) + "?exit_rule=region-bottom",
+        reverse("evaluations:annual_report", args=[published]),
     ]
 
 

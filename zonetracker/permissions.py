@@ -88,6 +88,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "auth.add_user",
         "auth.change_user",
         "auth.view_group",
+        "zonetracker.view_apitoken",
+        "zonetracker.add_apitoken",
+        "zonetracker.change_apitoken",
     ],
 }
 

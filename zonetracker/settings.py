@@ -13,6 +13,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from whitenoise.compress import Compressor
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -111,12 +112,17 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
-    "django.contrib.staticfiles",
+    # django.contrib.staticfiles, without the files of the API's libraries never served.
+    "zonetracker.apps.StaticFilesConfig",
     "django_filters",
     "import_export",
     "simple_history",
     "axes",
     "csp",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "corsheaders",
     "registry",
     "evaluations",
     # The project's own: the accounts admin (who may grant what).
@@ -126,6 +132,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Answers cross-origin requests to /api/ only for the origins ZONETRACKER_API_CORS_ORIGINS
+    # names; with none named (the default) it adds nothing.
+    "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -245,6 +254,10 @@ STORAGES = {
     },
 }
 
+# Source maps (Swagger UI's, megabytes) are served as they are: compressing them, with Brotli
+# at its slowest, would take most of collectstatic's time for files nobody reads.
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, "map"]
+
 # Uploads: imports are capped by zonetracker itself (registry.importing); these keep Django's
 # own request parsing bounded as well.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
@@ -303,6 +316,49 @@ CONTENT_SECURITY_POLICY = {
 
 # Published rankings may be read without an account when this is on.
 PUBLIC_RANKINGS = env_bool("ZONETRACKER_PUBLIC_RANKINGS", False)
+
+# The open-data API at /api/v1/ (zonetracker.api): JSON only, read-only, published data only.
+# Readers: everyone when PUBLIC_RANKINGS is on; else signed-in users and API tokens that an
+# Administrator issues. Each client (token, account or address) may make
+# ZONETRACKER_API_RATE requests ("120/min", "5000/day", ...) before a 429 with Retry-After.
+API_RATE = os.environ.get("ZONETRACKER_API_RATE", "120/min")
+API_PAGE_SIZE = 100
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "zonetracker.api.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["zonetracker.api.ReadsPublishedData"],
+    "DEFAULT_THROTTLE_CLASSES": ["zonetracker.api.ApiClientThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "zonetracker.api.ApiPagination",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # The client's address for throttling: X-Forwarded-For only behind as many proxies as
+    # ZONETRACKER_PROXY_COUNT says (0: REMOTE_ADDR), as for the login lock.
+    "NUM_PROXIES": _PROXY_COUNT,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "zonetracker open data",
+    "DESCRIPTION": (
+        "The published results of the yearly evaluation of China's cross-border e-commerce "
+        "comprehensive pilot zones: provinces, batches, zones, cycles, results and decisions."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    # Swagger UI from our own static files (drf-spectacular-sidecar), never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+# Cross-origin reads of the API (django-cors-headers): none unless origins are named.
+CORS_ALLOWED_ORIGINS = env_list("ZONETRACKER_API_CORS_ORIGINS", [])
+CORS_URLS_REGEX = r"^/api/"
+CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
+CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Retry-After"]
 
 # Security. Behind a TLS-terminating proxy set DJANGO_SECURE_PROXY_SSL_HEADER=1.
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)

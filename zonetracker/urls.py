@@ -37,6 +37,7 @@ urlpatterns = [
     ),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("zonetracker.api_urls")),
     path("", include("registry.urls")),
     path("", include("evaluations.urls")),
 ]

@@ -18,5 +18,5 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "home.html",
-        {**register_figures(), **evaluations_home_context(request.user)},
+        {**register_figures(), **evaluations_home_context(request.user, query=request.GET)},
     )

@@ -466,7 +466,8 @@ def test_the_export_links_keep_the_filters(world, dave):
 
 def test_the_page_draws_its_charts_as_inline_svg_without_script_or_inline_style(world, dave):
     html = login(dave).get(rankings_url(2022)).content.decode()
-    assert html.count("<svg ") == 2
+    # The grade chart, the totals chart and the map of the provinces.
+    assert html.count("<svg ") == 3
     assert '<title id="grade-chart-title">Zones by grade, 2022</title>' in html
     assert "grade 1, notable results: 1 zone;" in html  # the chart's description
     assert "<script" not in html
@@ -660,8 +661,9 @@ def test_the_page_and_its_exports_read_as_many_queries_for_2000_zones_as_for_20(
         response = client.get(url)
     assert response.status_code == 200
     # Session, user, roles, cycle, previous cycle (twice), its ranks, decisions, evaluations;
-    # the page adds the other years, the province and batch choices and the unread count.
-    assert with_20 <= (8 if export_format else 13)
+    # the page adds the other years, the province and batch choices, the unread count and the
+    # provinces of the map.
+    assert with_20 <= (8 if export_format else 14)
     if export_format == "csv":
         assert len(csv_rows(response)) == 2001
 

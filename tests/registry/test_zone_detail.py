@@ -240,7 +240,7 @@ def test_bonus_and_penalty_are_shown_apart_from_the_weighted_dimensions(
 
     # 16.50 from the dimensions, as without the adjustments, + 8 − 1.5 capped at 5.
     assert "21.50" in why
-    rows = re.findall(r'<tr> <th scope="row">([^<]+)</th> <td class="numeric">([\d.]+) %</td>', why)
+    rows = re.findall(r'<tr> <th scope="row">([^<]+)</th> <td class="numeric">([\d.]+)%</td>', why)
     dimensions = [(label, share) for label, share in rows if label != "Total"]
     assert dimensions[-1][0] == "Results"  # the adjustments are no dimension's indicators
     assert sum(Decimal(share) for _l, share in dimensions) == Decimal("100.0")
