@@ -108,7 +108,7 @@ def input_value(page: str, name: str) -> str | None:
 
 def indicator_row(page: str, code: str) -> str:
     match = re.search(
-        rf'<tr class="indicator[^"]*">\s*<th scope="row">\s*<span class="indicator-code">{code}'
+        rf'<tr class="indicator[^"]*">\s*<th scope="row"[^>]*>\s*<span class="indicator-code">{code}'
         r"</span>.*?</tr>",
         page,
         re.S,
