@@ -6,7 +6,8 @@ one with draft, submitted and returned evaluations) and the states a form can be
 evaluation being entered, a submitted one awaiting approval, the decisions form and its exit
 confirmation, the admin's zone import with a preview and with errors. Axe runs in the browser
 on the page as drawn; the Nu HTML Checker reads the HTML as the server sent it, every page in
-one run of the checker.
+one run of the checker. The main forms are also walked with the Tab key alone (skip link first,
+every stop drawn, no trap), and every chart keeps its figures on the page as a table.
 """
 
 from __future__ import annotations
