@@ -75,6 +75,14 @@ class IndicatorInline(admin.TabularInline):
     show_change_link = True
     ordering = ["position", "code"]
 
+    def formfield_for_dbfield(self, db_field, request: HttpRequest, **kwargs):
+        # A tabular inline heads its columns once and labels none of its boxes: each box
+        # names its column itself, for screen readers and voice control.
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if formfield is not None:
+            formfield.widget.attrs.setdefault("aria-label", str(db_field.verbose_name))
+        return formfield
+
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
         # Where evaluations are submitted or approved, an indicator is added through
         # Indicators › Add, which says first which of them return to their reviewers.

@@ -27,6 +27,8 @@ from evaluations.services import (
 
 DEMO_YEARS = (2021, 2022, 2023)
 SEED = 20210401
+# Evaluations of the open cycle that come back returned to their reviewer.
+DEMO_RETURNED = 3
 
 
 @dataclass(frozen=True)
@@ -72,13 +74,16 @@ def _fill(
     bulk_create_with_history(scores, Score, batch_size=2000, default_user=reviewer)
 
 
-def _set_status(evaluations: list[Evaluation], status: str, reviewer, approver) -> None:
+def _set_status(
+    evaluations: list[Evaluation], status: str, reviewer, approver, return_reason: str = ""
+) -> None:
     now = timezone.now()
     for evaluation in evaluations:
         evaluation.reviewer = reviewer
         evaluation.last_edited_by = reviewer
         evaluation.status = status
-        if status in {EvaluationStatus.SUBMITTED, EvaluationStatus.APPROVED}:
+        evaluation.return_reason = return_reason
+        if status != EvaluationStatus.DRAFT:
             evaluation.submitted_by, evaluation.submitted_at = reviewer, now
         if status == EvaluationStatus.APPROVED:
             evaluation.approved_by, evaluation.approved_at = approver, now
@@ -93,6 +98,7 @@ def _set_status(evaluations: list[Evaluation], status: str, reviewer, approver) 
             "submitted_at",
             "approved_by",
             "approved_at",
+            "return_reason",
         ],
         batch_size=1000,
         default_user=reviewer,
@@ -139,12 +145,24 @@ def demo_seed() -> DemoSummary:
                             by=approver,
                         )
                 continue
-            # The open cycle: some evaluations done, some under way, the rest not started.
+            # The open cycle: some evaluations submitted (a few of them returned), some under
+            # way, the rest not started, so that every state of the entry and approval forms
+            # can be seen.
             rng.shuffle(evaluations)
+            cut_returned = DEMO_RETURNED
             cut_submitted = math.floor(len(evaluations) * 0.3)
             cut_draft = math.floor(len(evaluations) * 0.6)
             _fill(evaluations[:cut_draft], quality, rng, reviewer)
-            _set_status(evaluations[:cut_submitted], EvaluationStatus.SUBMITTED, reviewer, None)
+            _set_status(
+                evaluations[:cut_returned],
+                EvaluationStatus.RETURNED,
+                reviewer,
+                None,
+                return_reason="Demonstration: check the figures against the evidence.",
+            )
+            _set_status(
+                evaluations[cut_returned:cut_submitted], EvaluationStatus.SUBMITTED, reviewer, None
+            )
             _set_status(evaluations[cut_submitted:], EvaluationStatus.DRAFT, reviewer, None)
             rankings_compute(cycle=cycle)
     return DemoSummary(True, counts)

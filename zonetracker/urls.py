@@ -13,6 +13,8 @@ admin.site.index_title = _("Register, evaluations and accounts")
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # Browsers ask for /favicon.ico wherever a page names no icon (a file, a JSON response).
+    path("favicon.ico", views.favicon),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import render
+from django.templatetags.static import static
 
 from evaluations.dashboard import home_context as evaluations_home_context
 from registry.selectors import register_figures
@@ -20,3 +21,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "home.html",
         {**register_figures(), **evaluations_home_context(request.user, query=request.GET)},
     )
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """The site's icon where a browser asks for /favicon.ico (a page naming no icon)."""
+    return HttpResponsePermanentRedirect(static("img/favicon.svg"))

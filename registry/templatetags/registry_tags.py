@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django import template
 
 from registry.models import Zone
@@ -28,3 +30,17 @@ def zone_name(zone: Zone, *, link: bool = True) -> dict[str, str]:
         "other_name": other_name,
         "other_lang": other_lang,
     }
+
+
+@register.filter(expects_localtime=True)
+def datetime_attr(value: datetime.datetime | datetime.date | None) -> str:
+    """A date or time as a <time datetime> attribute: ISO 8601 to the second at most.
+
+    HTML allows at most three digits of a second's fraction, and Django's ``date:'c'`` writes
+    six whenever the time has microseconds, so the attribute would be invalid.
+    """
+    if isinstance(value, datetime.datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return ""

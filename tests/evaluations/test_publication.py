@@ -259,6 +259,12 @@ def test_seed_demo_creates_two_published_cycles_and_an_open_one_once(register, f
     assert list(Cycle.objects.get(year=2022).evaluations.values_list("total", flat=True)) == totals
     open_cycle = Cycle.objects.get(year=2023)
     assert open_cycle.evaluations.filter(status=EvaluationStatus.SUBMITTED).exists()
+    # Every state of the entry and approval forms can be seen in the open cycle.
+    returned = open_cycle.evaluations.filter(status=EvaluationStatus.RETURNED)
+    assert returned.exists() and all(e.return_reason for e in returned)
+    assert open_cycle.evaluations.filter(
+        status=EvaluationStatus.DRAFT, scores__isnull=False
+    ).exists()
     assert open_cycle.evaluations.filter(reviewer__username="reviewer").count() == 165
 
 

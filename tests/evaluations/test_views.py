@@ -108,8 +108,8 @@ def input_value(page: str, name: str) -> str | None:
 
 def indicator_row(page: str, code: str) -> str:
     match = re.search(
-        rf'<tr class="indicator[^"]*">\s*<th scope="row">\s*<span class="indicator-code">{code}'
-        r"</span>.*?</tr>",
+        rf'<tr class="indicator[^"]*">\s*<th scope="row"[^>]*>\s*'
+        rf'<span class="indicator-code">{code}</span>.*?</tr>',
         page,
         re.S,
     )

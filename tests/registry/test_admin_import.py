@@ -75,6 +75,13 @@ def test_an_administrator_gets_the_import_page(admin_client: Client):
     assert "the header is row 1, the first zone is row 2" in page_text(response)
 
 
+def test_the_upload_form_posts_to_the_page_itself_with_a_valid_action(admin_client: Client):
+    html = admin_client.get(IMPORT_URL).content.decode()
+
+    assert 'action=""' not in html
+    assert f'<form action="{IMPORT_URL}" method="post" enctype="multipart/form-data">' in html
+
+
 def test_the_preview_shows_new_rows_and_a_confirm_form_and_writes_nothing(admin_client: Client):
     response = preview(admin_client, csv_file(two_new_zones()))
 

@@ -49,6 +49,13 @@ def xlsx_rows(raw: bytes) -> list[list[object]]:
     return [list(row) for row in sheet.iter_rows(values_only=True)]
 
 
+def test_the_export_form_posts_to_the_page_itself_with_a_valid_action(admin_client: Client):
+    html = admin_client.get(EXPORT_URL + "?status=exited").content.decode()
+
+    assert 'action=""' not in html
+    assert f'<form action="{EXPORT_URL}?status=exited" method="POST">' in html
+
+
 def test_the_export_page_offers_csv_and_xlsx_without_choosing_columns(admin_client: Client):
     response = admin_client.get(EXPORT_URL)
 
