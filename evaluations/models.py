@@ -104,6 +104,14 @@ class Cycle(models.Model):
         default=2,
         validators=[MinValueValidator(1), MaxValueValidator(10)],
     )
+    # A year graded before zonetracker, brought in by import_results: each zone's grade as
+    # published, its rank and total where given, and no framework or scores at all.
+    imported = models.BooleanField(
+        _("imported results"),
+        default=False,
+        editable=False,
+        help_text=_("Grades as published; no scores kept."),
+    )
     is_demo = models.BooleanField(
         _("demonstration data"),
         default=False,
@@ -150,6 +158,7 @@ class Cycle(models.Model):
         permissions = [
             ("open_cycle", _("Can open a cycle")),
             ("publish_cycle", _("Can publish a cycle")),
+            ("import_results", _("Can import the results of past years")),
         ]
 
     def __str__(self) -> str:

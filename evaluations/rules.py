@@ -62,3 +62,29 @@ def recommend(
     if on_notice:
         return Advice(LIFT, 0)
     return Advice(None, 0)
+
+
+# --- imported cycles ------------------------------------------------------------------------
+# A year graded before zonetracker and imported (``import_results``) is a published cycle like
+# any other for the rules: each zone's grade is always known, its rank only where the file
+# gave one. Grade-based rules read it as they read any cycle; rules that read ranks (the
+# bottom of a ranking) can apply to it only when every one of its zones has a rank.
+
+
+@dataclass(frozen=True)
+class CycleEntry:
+    """What the rules read of one zone in one published cycle: its grade, and its rank where
+    the cycle has one (an imported cycle may have none)."""
+
+    grade: int | None
+    rank: int | None = None
+
+
+def carries_ranks(entries: Sequence[CycleEntry]) -> bool:
+    """Whether a cycle's entries carry ranks: there are entries and every one has a rank.
+
+    A cycle entered in zonetracker always does once published; an imported cycle does only
+    when its file gave every zone a rank. Where it does not, a rule reading ranks says it
+    cannot apply to that cycle rather than treating the missing ranks as the bottom.
+    """
+    return bool(entries) and all(entry.rank is not None for entry in entries)
