@@ -4,24 +4,42 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('evaluations', '0011_cycle_ranked_at'),
+        ("evaluations", "0011_cycle_ranked_at"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='cycle',
-            options={'ordering': ['-year'], 'permissions': [('open_cycle', 'Can open a cycle'), ('publish_cycle', 'Can publish a cycle'), ('import_results', 'Can import the results of past years')], 'verbose_name': 'cycle', 'verbose_name_plural': 'cycles'},
+            name="cycle",
+            options={
+                "ordering": ["-year"],
+                "permissions": [
+                    ("open_cycle", "Can open a cycle"),
+                    ("publish_cycle", "Can publish a cycle"),
+                    ("import_results", "Can import the results of past years"),
+                ],
+                "verbose_name": "cycle",
+                "verbose_name_plural": "cycles",
+            },
         ),
         migrations.AddField(
-            model_name='cycle',
-            name='imported',
-            field=models.BooleanField(default=False, editable=False, help_text='Grades as published; no scores kept.', verbose_name='imported results'),
+            model_name="cycle",
+            name="imported",
+            field=models.BooleanField(
+                default=False,
+                editable=False,
+                help_text="Grades as published; no scores kept.",
+                verbose_name="imported results",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalcycle',
-            name='imported',
-            field=models.BooleanField(default=False, editable=False, help_text='Grades as published; no scores kept.', verbose_name='imported results'),
+            model_name="historicalcycle",
+            name="imported",
+            field=models.BooleanField(
+                default=False,
+                editable=False,
+                help_text="Grades as published; no scores kept.",
+                verbose_name="imported results",
+            ),
         ),
     ]

@@ -123,9 +123,7 @@ def test_it_creates_the_year_as_a_published_cycle_of_imported_results(register, 
     assert "grades as published; no scores kept" in out
 
 
-def test_an_imported_decision_sets_the_zone_status_as_a_recorded_decision_does(
-    register, tmp_path
-):
+def test_an_imported_decision_sets_the_zone_status_as_a_recorded_decision_does(register, tmp_path):
     run(2021, write(tmp_path, GOOD_2021))
 
     weakling = Zone.objects.get(name_en="Weakling")
@@ -154,10 +152,12 @@ def test_ranks_and_totals_may_be_left_out(register, tmp_path):
     }
 
 
-def test_chinese_headers_with_the_short_zone_header_gb18030_and_xlsx_are_read(
-    register, tmp_path
-):
-    text = "综试区,档次,名次,总分,处理决定,决定日期\n甲市,成效明显,1,90,,\n弱市,尚在起步阶段,2,30,整改,2022年5月1日\n"
+def test_chinese_headers_with_the_short_zone_header_gb18030_and_xlsx_are_read(register, tmp_path):
+    text = (
+        "综试区,档次,名次,总分,处理决定,决定日期\n"
+        "甲市,成效明显,1,90,,\n"
+        "弱市,尚在起步阶段,2,30,整改,2022年5月1日\n"
+    )
     run(2021, write(tmp_path, text, encoding="gb18030"))
     assert Zone.objects.get(name_en="Weakling").status == ZoneStatus.ON_NOTICE
 
@@ -280,7 +280,7 @@ def test_it_refuses_a_file_without_the_grade_column_and_lists_every_problem(regi
 
 
 def test_a_user_without_the_permission_is_refused(register, tmp_path, bob):
-    with pytest.raises(CommandError, match="lacks the permission evaluations.import_results"):
+    with pytest.raises(CommandError, match=r"lacks the permission evaluations\.import_results"):
         run(2021, write(tmp_path, GOOD_2021), "--user", "bob")
     assert not Cycle.objects.exists()
 
@@ -357,7 +357,8 @@ def test_three_years_two_imported_one_entered_the_grade_run_rule_counts_them_all
     cycle = cycle_open(year=2023)
     Cycle.objects.filter(pk=cycle.pk).update(grade1_size=1)
     cycle.refresh_from_db()
-    score_all(cycle, {"Alpha": 9, "Bravo": 8, "Charlie": 7, "Late": 8, "Slipping": 7, "Weakling": 1})
+    points = {"Alpha": 9, "Bravo": 8, "Charlie": 7, "Late": 8, "Slipping": 7, "Weakling": 1}
+    score_all(cycle, points)
     cycle_publish(cycle=cycle)
 
     grades = dict(cycle.evaluations.values_list("zone__name_en", "grade"))
@@ -378,7 +379,8 @@ def test_a_zone_at_grade_4_in_the_last_imported_year_only_is_warned_in_the_first
     cycle = cycle_open(year=2023)
     Cycle.objects.filter(pk=cycle.pk).update(grade1_size=1)
     cycle.refresh_from_db()
-    score_all(cycle, {"Alpha": 9, "Bravo": 8, "Charlie": 7, "Late": 8, "Slipping": 1, "Weakling": 1})
+    points = {"Alpha": 9, "Bravo": 8, "Charlie": 7, "Late": 8, "Slipping": 1, "Weakling": 1}
+    score_all(cycle, points)
     cycle_publish(cycle=cycle)
     advice = {
         d.zone.name_en: (d.recommendation, d.failing_run)
