@@ -152,8 +152,8 @@ class ResultsConfirmForm(forms.Form):
 
 @admin.register(Cycle)
 class CycleAdmin(ReadOnlyHistoryAdmin):
-    list_display = ["year", "status", "cutoff", "evaluation_count", "published_at"]
-    list_filter = ["status"]
+    list_display = ["year", "status", "imported", "cutoff", "evaluation_count", "published_at"]
+    list_filter = ["status", "imported"]
     inlines = [IndicatorInline]
     actions = ["publish"]
     fieldsets = [

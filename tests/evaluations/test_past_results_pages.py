@@ -306,3 +306,27 @@ def test_a_permission_granted_alone_is_enough(past):
     user = make_user("pat", staff=True)
     user.user_permissions.add(Permission.objects.get(codename="import_results"))
     assert login(user).get(IMPORT_URL).status_code == 200
+
+
+# --- the other pages of a cycle -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_every_page_of_an_imported_year_says_it_holds_imported_results(
+    past, alice, bob, dave, language
+):
+    banner = {
+        "en": "Imported results: grades as published; no scores kept",
+        "zh-hans": "导入的评估结果：按公布的档次，未保留得分",
+    }[language]
+    weakling = Evaluation.objects.get(cycle__year=2022, zone__name_en="Weakling")
+    pages = [
+        (dave, reverse("evaluations:cycle_methodology", kwargs={"year": 2022})),
+        (dave, "/"),
+        (bob, reverse("evaluations:cycle_decisions", kwargs={"year": 2022})),
+        (alice, reverse("evaluations:cycle_evaluations", kwargs={"year": 2022})),
+        (alice, reverse("evaluations:cycle_progress", kwargs={"year": 2022})),
+        (alice, reverse("evaluations:evaluation_detail", kwargs={"pk": weakling.pk})),
+    ]
+    for user, url in pages:
+        assert banner in text_of(login(user, language).get(url)), url
