@@ -742,7 +742,10 @@ class Decision(models.Model):
 
     @property
     def reason(self) -> str:
-        """Why the rule recommended this, in the active language."""
+        """Why the rule recommended this, in the active language; empty where it recommended
+        nothing (a decision recorded in imported results that the rule had no advice for)."""
+        if not self.recommendation:
+            return ""
         cycle = self.cycle
         if self.recommendation == Recommendation.LIFT:
             return _("On notice, and no longer at grade %(grade)s or worse in %(year)s.") % {

@@ -387,3 +387,10 @@ def test_a_zone_at_grade_4_in_the_last_imported_year_only_is_warned_in_the_first
         for d in Decision.objects.filter(cycle=cycle).select_related("zone")
     }
     assert advice == {"Weakling": (Recommendation.EXIT, 2), "Slipping": (Recommendation.WARN, 1)}
+
+
+def test_an_imported_decision_the_rule_had_no_advice_for_gives_no_reason(register, tmp_path):
+    run(2021, write(tmp_path, "zone,grade,decision,decided_on\nAlpha,1,retain,2022-04-20\n"))
+    decision = Decision.objects.get()
+    assert (decision.recommendation, decision.outcome, decision.reason) == ("", "retain", "")
+    assert Zone.objects.get(name_en="Alpha").status == ZoneStatus.ACTIVE
