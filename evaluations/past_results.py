@@ -19,7 +19,9 @@ Rules of the file, and the decisions taken where the format leaves room:
   apply to the year only when every zone has one (``rules.carries_ranks``).
 - A total is optional, from 0 to 100 with at most two decimals.
 - A decision (retain, warn, rectify, exit) comes with the date it was taken, after the
-  evaluated year and not in the future; an exited zone takes no further decision.
+  evaluated year and not in the future; an exited zone takes no further decision, and a
+  zone decided on in a later year takes none of an earlier one (years are imported oldest
+  first, so that each zone's status is that of its latest decision).
 """
 
 from __future__ import annotations
@@ -196,6 +198,9 @@ class ResultsLookups:
 
     zones: Mapping[str, Zone]
     eligible: list[Zone]
+    # Zone id → the latest later year on which a decision was taken about the zone: a decision
+    # of an earlier year imported now would undo its effect on the zone's status.
+    decided_later: Mapping[int, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -229,7 +234,15 @@ def results_lookups(year: int) -> ResultsLookups:
     eligible = list(
         Zone.objects.approved_by(Cycle.default_cutoff(year)).not_exited().order_by("name_en")
     )
-    return ResultsLookups(zones=zones, eligible=eligible)
+    decided_later: dict[int, int] = {}
+    for zone_id, later in (
+        Decision.objects.filter(cycle__year__gt=year)
+        .exclude(outcome="")
+        .order_by("cycle__year")
+        .values_list("zone_id", "cycle__year")
+    ):
+        decided_later[zone_id] = later
+    return ResultsLookups(zones=zones, eligible=eligible, decided_later=decided_later)
 
 
 def results_check(
@@ -262,6 +275,15 @@ def results_check(
         decided_on = _check_decision(
             cells, values.get("decision", ""), problem, zone=zone, year=year, today=today
         )
+        if values.get("decision") and zone is not None and zone.pk in lookups.decided_later:
+            problem(
+                "decision",
+                _(
+                    "%(zone)s has a decision on the results of %(later)s already: results are "
+                    "imported oldest first, and this decision would undo that one."
+                )
+                % {"zone": zone.name_en, "later": lookups.decided_later[zone.pk]},
+            )
         if zone is not None:
             if zone.pk in seen:
                 problem(

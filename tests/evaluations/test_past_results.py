@@ -394,3 +394,15 @@ def test_an_imported_decision_the_rule_had_no_advice_for_gives_no_reason(registe
     decision = Decision.objects.get()
     assert (decision.recommendation, decision.outcome, decision.reason) == ("", "retain", "")
     assert Zone.objects.get(name_en="Alpha").status == ZoneStatus.ACTIVE
+
+
+def test_it_refuses_a_decision_older_than_one_already_taken_on_the_zone(register, tmp_path):
+    run(2022, write(tmp_path, "zone,grade,decision,decided_on\nWeakling,4,warn,2023-04-01\n"))
+    path = write(tmp_path, "zone,grade,decision,decided_on\nWeakling,4,retain,2022-04-01\n")
+    assert (
+        "row 2, column decision: Weakling has a decision on the results of 2022 already: "
+        "results are imported oldest first, and this decision would undo that one."
+    ) in refused(2021, path)
+    # Without the decision, the earlier year is imported: only statuses are at stake.
+    run(2021, write(tmp_path, "zone,grade\nWeakling,4\n"))
+    assert Zone.objects.get(name_en="Weakling").status == ZoneStatus.ON_NOTICE
