@@ -100,6 +100,8 @@ def test_an_imported_year_without_ranks_lists_every_zone_by_grade_without_moveme
         ("Slipping", 4),
         ("Weakling", 4),
     ]
+    # No rank: an empty cell, never "None".
+    assert "None" not in page
     # 2021 has ranks, 2022 none: nothing to measure a movement of.
     assert {line.movement.direction for line in lines} == {""}
     assert not response.context["table"].unranked
@@ -329,4 +331,8 @@ def test_every_page_of_an_imported_year_says_it_holds_imported_results(
         (alice, reverse("evaluations:evaluation_detail", kwargs={"pk": weakling.pk})),
     ]
     for user, url in pages:
-        assert banner in text_of(login(user, language).get(url)), url
+        page = text_of(login(user, language).get(url))
+        assert banner in page, url
+        assert "None" not in page, url
+    detail = text_of(login(alice).get(pages[-1][1]))
+    assert "<dt>Grade</dt> <dd>still at the starting stage</dd>" in detail
