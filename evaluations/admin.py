@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from evaluations.forms import ValueField
-from evaluations.models import Cycle, CycleStatus, Evaluation, Grade, Indicator, Outcome, Score
+from evaluations.models import Cycle, CycleStatus, Evaluation, Grade, Indicator, Score
 from evaluations.past_results import RESULTS_FORMAT, results_import
 from evaluations.selectors import evaluations_past_entry
 from evaluations.services import (
@@ -236,7 +236,6 @@ class CycleAdmin(ReadOnlyHistoryAdmin):
                 )
                 context["rows"] = check.rows
                 context["year"] = year
-                context["outcomes"] = dict(Outcome.choices)
             context["summary"] = summary
         context["form"] = form
         return TemplateResponse(request, "admin/evaluations/cycle/import_results.html", context)

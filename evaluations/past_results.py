@@ -190,6 +190,14 @@ class ResultRow:
     decision: str
     decided_on: datetime.date | None
 
+    @property
+    def grade_label(self) -> str:
+        return Grade.label_of(self.grade)
+
+    @property
+    def decision_label(self) -> str:
+        return str(dict(Outcome.choices).get(self.decision, ""))
+
 
 @dataclass(frozen=True)
 class ResultsLookups:

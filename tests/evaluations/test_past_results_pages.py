@@ -256,9 +256,12 @@ def test_an_administrator_previews_then_confirms_an_import(past, alice):
     assert "Import past results" in text_of(client.get("/admin/evaluations/cycle/"))
     assert client.get(IMPORT_URL).status_code == 200
 
-    response = upload(client, "zone,grade,rank\nAlpha,1,1\nWeakling,4,2\n")
+    response = upload(
+        client, "zone,grade,rank,decision,decided_on\nAlpha,1,1,,\nWeakling,4,2,exit,2024-04-01\n"
+    )
     page = text_of(response)
     assert "Preview of the results of 2023" in page
+    assert "4 · still at the starting stage" in page and "exit" in page
     assert [row.zone.name_en for row in response.context["rows"]] == ["Alpha", "Weakling"]
     assert not Cycle.objects.filter(year=2023).exists()
     confirm = response.context["confirm_form"]
@@ -267,6 +270,7 @@ def test_an_administrator_previews_then_confirms_an_import(past, alice):
     assert response.status_code == 302
     cycle = Cycle.objects.get(year=2023)
     assert cycle.imported and cycle.published_by == alice
+    assert Zone.objects.get(name_en="Weakling").status == ZoneStatus.EXITED
     assert not PendingImport.objects.exists()
 
     again = text_of(client.post(IMPORT_URL, {**confirm.initial, "confirm": "1"}))
