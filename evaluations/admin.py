@@ -3,30 +3,38 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from evaluations.forms import ValueField
-from evaluations.models import Cycle, CycleStatus, Evaluation, Indicator, Score
+from evaluations.models import Cycle, CycleStatus, Evaluation, Grade, Indicator, Score
+from evaluations.past_results import RESULTS_FORMAT, results_import
 from evaluations.selectors import evaluations_past_entry
 from evaluations.services import (
+    copies_default_framework,
     cycle_open,
     cycle_publish,
     evaluation_assign,
     indicator_add,
     indicator_remove,
+    previous_cycle,
     rankings_refresh,
 )
+from registry.importing import DatabaseTmpStorage, pending_import_claim, pending_import_is_waiting
 from zonetracker import permissions
 from zonetracker.punctuation import enumeration, sentences
+from zonetracker.tables import TableFileError, read_table
 
 
 class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
@@ -125,10 +133,36 @@ class OpenCycleForm(forms.ModelForm):
         return cleaned
 
 
+class ResultsUploadForm(forms.Form):
+    """Cycles › Import past results: the year and its results file."""
+
+    year = forms.IntegerField(label=gettext_lazy("evaluated year"), min_value=2015, max_value=2100)
+    import_file = forms.FileField(label=gettext_lazy("results file (CSV or XLSX)"))
+
+    def clean_import_file(self):
+        upload = self.cleaned_data["import_file"]
+        if upload.size > settings.IMPORT_MAX_BYTES:
+            raise forms.ValidationError(
+                _("The file is %(size)s; the largest file accepted is %(max)s.")
+                % {
+                    "size": filesizeformat(upload.size),
+                    "max": filesizeformat(settings.IMPORT_MAX_BYTES),
+                }
+            )
+        return upload
+
+
+class ResultsConfirmForm(forms.Form):
+    """The hidden form that confirms a previewed results file, waiting in the database."""
+
+    year = forms.IntegerField(min_value=2015, max_value=2100, widget=forms.HiddenInput())
+    pending = forms.CharField(max_length=64, widget=forms.HiddenInput())
+
+
 @admin.register(Cycle)
 class CycleAdmin(ReadOnlyHistoryAdmin):
-    list_display = ["year", "status", "cutoff", "evaluation_count", "published_at"]
-    list_filter = ["status"]
+    list_display = ["year", "status", "imported", "cutoff", "evaluation_count", "published_at"]
+    list_filter = ["status", "imported"]
     inlines = [IndicatorInline]
     actions = ["publish"]
     fieldsets = [
@@ -153,8 +187,107 @@ class CycleAdmin(ReadOnlyHistoryAdmin):
         (gettext_lazy("Publication"), {"fields": ["published_at", "published_by"]}),
     ]
 
+    change_list_template = "admin/evaluations/cycle/change_list.html"
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[Cycle]:
         return super().get_queryset(request).annotate(evaluation_total=Count("evaluations"))
+
+    def get_urls(self):
+        return [
+            path(
+                "import-results/",
+                self.admin_site.admin_view(self.import_results_view),
+                name="evaluations_cycle_import_results",
+            ),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "can_import_results": request.user.has_perm("evaluations.import_results"),
+        }
+        return super().changelist_view(request, extra_context)
+
+    # --- past results ---------------------------------------------------------------------
+
+    def import_results_view(self, request: HttpRequest) -> HttpResponse:
+        """Upload a year's past results, preview what they would write, then confirm.
+
+        The same check and writer as ``import_results`` (``results_import``): the upload is
+        checked in full (a dry run) and waits in the database (``DatabaseTmpStorage``) for its
+        uploader's confirmation, which checks it again and writes it, all or nothing.
+        """
+        if not request.user.has_perm("evaluations.import_results"):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Import past results"),
+            "opts": self.model._meta,
+            "grades": [(grade.value, grade.label) for grade in Grade],
+        }
+        if request.method == "POST" and "confirm" in request.POST:
+            return self._confirm_results(request, context)
+        form = ResultsUploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            raw = form.cleaned_data["import_file"].read()
+            year = form.cleaned_data["year"]
+            try:
+                table = read_table(raw, table=RESULTS_FORMAT)
+                check, summary = results_import(
+                    year=year, table=table, by=request.user, dry_run=True
+                )
+            except TableFileError as error:
+                check, summary = None, None
+                for problem in error.problems:
+                    form.add_error("import_file", problem)
+            if summary is not None and summary.ok:
+                storage = DatabaseTmpStorage()
+                storage.save(raw)
+                pending_import_claim(name=storage.name, user=request.user)
+                context["confirm_form"] = ResultsConfirmForm(
+                    initial={"year": year, "pending": storage.name}
+                )
+                context["rows"] = check.rows
+                context["year"] = year
+            context["summary"] = summary
+        context["form"] = form
+        return TemplateResponse(request, "admin/evaluations/cycle/import_results.html", context)
+
+    def _confirm_results(self, request: HttpRequest, context: dict) -> HttpResponse:
+        confirm = ResultsConfirmForm(request.POST)
+        gone = _(
+            "This upload is no longer waiting for confirmation: it was imported already, or it "
+            "expired. Upload the file again."
+        )
+        context["form"] = ResultsUploadForm()
+        if not confirm.is_valid() or not pending_import_is_waiting(
+            name=confirm.cleaned_data["pending"], user=request.user
+        ):
+            context["failure"] = [gone]
+            return TemplateResponse(request, "admin/evaluations/cycle/import_results.html", context)
+        storage = DatabaseTmpStorage(name=confirm.cleaned_data["pending"], read_mode="rb")
+        year = confirm.cleaned_data["year"]
+        try:
+            table = read_table(storage.read(), table=RESULTS_FORMAT)
+            _check, summary = results_import(year=year, table=table, by=request.user)
+            problems = summary.errors
+        except TableFileError as error:
+            problems = error.problems
+        if problems:
+            context["failure"] = problems
+            return TemplateResponse(request, "admin/evaluations/cycle/import_results.html", context)
+        storage.remove()
+        self.message_user(
+            request,
+            _(
+                "The results of %(year)s were imported as a published cycle: grades as "
+                "published; no scores kept."
+            )
+            % {"year": year},
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(reverse("admin:evaluations_cycle_changelist"))
 
     @admin.display(description=gettext_lazy("evaluations"), ordering="evaluation_total")
     def evaluation_count(self, cycle: Cycle) -> int:
@@ -264,6 +397,17 @@ class CycleAdmin(ReadOnlyHistoryAdmin):
         opened = cycle_open(year=obj.year, cutoff=obj.cutoff, by=request.user)
         obj.pk = opened.pk
         obj.refresh_from_db()
+        previous = previous_cycle(obj.year)
+        if previous is not None and copies_default_framework(previous):
+            self.message_user(
+                request,
+                _(
+                    "The cycle of %(year)s holds imported results (grades only, no "
+                    "framework): the default framework was copied."
+                )
+                % {"year": previous.year},
+                messages.INFO,
+            )
 
 
 def _report_returned(

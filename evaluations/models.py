@@ -144,6 +144,14 @@ class Cycle(models.Model):
         default=False,
         help_text=_("The open data shows the rationale of each decision taken on this cycle."),
     )
+    # A year graded before zonetracker, brought in by import_results: each zone's grade as
+    # published, its rank and total where given, and no framework or scores at all.
+    imported = models.BooleanField(
+        _("imported results"),
+        default=False,
+        editable=False,
+        help_text=_("Grades as published; no scores kept."),
+    )
     is_demo = models.BooleanField(
         _("demonstration data"),
         default=False,
@@ -190,6 +198,7 @@ class Cycle(models.Model):
         permissions = [
             ("open_cycle", _("Can open a cycle")),
             ("publish_cycle", _("Can publish a cycle")),
+            ("import_results", _("Can import the results of past years")),
         ]
 
     def __str__(self) -> str:
@@ -796,7 +805,10 @@ class Decision(models.Model):
 
     @property
     def reason(self) -> str:
-        """Why the rule recommended this, in the active language."""
+        """Why the rule recommended this, in the active language; empty where it recommended
+        nothing (a decision recorded in imported results that the rule had no advice for)."""
+        if not self.recommendation:
+            return ""
         return cycle_rule_reason(self.cycle, self.recommendation, self.failing_run)
 
 

@@ -14,9 +14,9 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 
 from evaluations.dashboard import follows_progress
-from evaluations.models import Cycle, EvaluationStatus, Grade
+from evaluations.models import Cycle, EvaluationStatus, ExitRule, Grade
 from evaluations.ranking_views import latest_readable_cycle, with_readable_cycle
-from evaluations.selectors import cycle_framework, cycle_progress_tables
+from evaluations.selectors import cycle_framework, cycle_progress_tables, years_without_ranks
 
 
 @login_required
@@ -58,5 +58,8 @@ def cycle_methodology(request: HttpRequest, cycle: Cycle) -> HttpResponse:
             "framework": cycle_framework(cycle),
             "grade_labels": [str(label) for _grade, label in Grade.choices],
             "failing_grade_label": Grade.label_of(cycle.failing_grade),
+            "years_without_ranks": (
+                years_without_ranks(cycle) if cycle.exit_rule != ExitRule.GRADE_RUN else []
+            ),
         },
     )

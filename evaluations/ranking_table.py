@@ -124,13 +124,24 @@ class RankingLine:
 class RankingTable:
     """A cycle's rankings as shown: ranked lines in rank order, then those without a rank.
 
-    ``previous`` is the published cycle that movement is measured against, if any.
+    ``previous`` is the published cycle that movement is measured against, if any;
+    ``compared`` says whether it carries ranks to measure against (imported results may
+    not). In a cycle of imported results every graded zone is listed, ranked or not.
     """
 
     cycle: Cycle
     previous: Cycle | None
     ranked: list[RankingLine] = field(default_factory=list)
     unranked: list[RankingLine] = field(default_factory=list)
+    compared: bool = False
+
+    @property
+    def has_totals(self) -> bool:
+        """Every zone listed has a rank and a total to chart (imported results may not)."""
+        return all(
+            line.evaluation.rank is not None and line.evaluation.total is not None
+            for line in self.ranked
+        )
 
     @property
     def lines(self) -> list[RankingLine]:
@@ -228,11 +239,19 @@ def ranking_table(cycle: Cycle, evaluations: QuerySet[Evaluation]) -> RankingTab
     the cycle that movement is measured against.
     """
     previous = previous_published_cycle(cycle)
+    rows = ranking_rows(cycle, evaluations)
+    # Every row says the same; without rows, a cycle of imported results may lack ranks.
+    compared = previous is not None and (rows[0].compared if rows else not previous.imported)
     ranked, unranked = [], []
-    for row in ranking_rows(cycle, evaluations):
-        line = RankingLine(row=row, movement=Movement.of(row, compared=previous is not None))
-        (ranked if row.evaluation.rank is not None else unranked).append(line)
-    return RankingTable(cycle=cycle, previous=previous, ranked=ranked, unranked=unranked)
+    for row in rows:
+        line = RankingLine(row=row, movement=Movement.of(row, compared=compared))
+        listed = row.evaluation.rank is not None or (
+            cycle.imported and row.evaluation.grade is not None
+        )
+        (ranked if listed else unranked).append(line)
+    return RankingTable(
+        cycle=cycle, previous=previous, ranked=ranked, unranked=unranked, compared=compared
+    )
 
 
 # --- exports -------------------------------------------------------------------------------

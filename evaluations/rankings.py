@@ -9,7 +9,7 @@ from decimal import Decimal
 import tablib
 from django.db.models import F, QuerySet
 
-from evaluations import scoring
+from evaluations import rules, scoring
 from evaluations.models import (
     Cycle,
     Decision,
@@ -46,6 +46,9 @@ class RankingRow:
     previous_rank: int | None
     recommendation: str
     decision: str
+    # Whether the previous published cycle carries ranks to measure movement against: one of
+    # imported results may have none (``rules.carries_ranks``).
+    compared: bool = True
 
     @property
     def zone(self):
@@ -54,14 +57,14 @@ class RankingRow:
     @property
     def movement(self) -> int | None:
         """Places gained since the previous cycle (negative: lost); None when not comparable."""
-        if self.evaluation.rank is None or self.previous_rank is None:
+        if not self.compared or self.evaluation.rank is None or self.previous_rank is None:
             return None
         return self.previous_rank - self.evaluation.rank
 
     @property
     def is_new(self) -> bool:
-        """Ranked now, not ranked in the previous published cycle."""
-        return self.evaluation.rank is not None and self.previous_rank is None
+        """Ranked now, not ranked in the previous published cycle (which carries ranks)."""
+        return self.compared and self.evaluation.rank is not None and self.previous_rank is None
 
     def export_record(self) -> dict[str, object]:
         evaluation, zone = self.evaluation, self.evaluation.zone
@@ -87,16 +90,28 @@ def previous_published_cycle(cycle: Cycle) -> Cycle | None:
 
 
 def ranking_rows(cycle: Cycle, evaluations: QuerySet[Evaluation] | None = None) -> list[RankingRow]:
-    """The cycle's evaluations in rank order (unranked last, by name), in four queries."""
+    """The cycle's evaluations in rank order (unranked last, by name), in four queries.
+
+    A cycle of imported results may give ranks to some zones or none: its zones without a
+    rank follow by grade, then by name.
+    """
     queryset = evaluations if evaluations is not None else cycle.evaluations.all()
+    order = [F("rank").asc(nulls_last=True), "zone__name_en", "pk"]
+    if cycle.imported:
+        order.insert(1, "grade")
     # Only what the rows show: the zone with its province and batch.
-    queryset = queryset.select_related("cycle", "zone__province", "zone__batch").order_by(
-        F("rank").asc(nulls_last=True), "zone__name_en", "pk"
-    )
+    queryset = queryset.select_related("cycle", "zone__province", "zone__batch").order_by(*order)
     previous = previous_published_cycle(cycle)
-    previous_ranks: dict[int, int | None] = (
-        dict(previous.evaluations.values_list("zone_id", "rank")) if previous else {}
+    previous_entries = (
+        {
+            zone_id: rules.CycleEntry(grade=grade, rank=rank)
+            for zone_id, grade, rank in previous.evaluations.values_list("zone_id", "grade", "rank")
+        }
+        if previous
+        else {}
     )
+    previous_ranks = {zone_id: entry.rank for zone_id, entry in previous_entries.items()}
+    compared = rules.carries_ranks(list(previous_entries.values()))
     decisions = {
         d.zone_id: d
         for d in Decision.objects.filter(cycle=cycle).only("zone_id", "recommendation", "outcome")
@@ -110,6 +125,7 @@ def ranking_rows(cycle: Cycle, evaluations: QuerySet[Evaluation] | None = None) 
                 previous_rank=previous_ranks.get(evaluation.zone_id),
                 recommendation=decision.recommendation if decision else "",
                 decision=decision.outcome if decision else "",
+                compared=compared,
             )
         )
     return rows

@@ -58,6 +58,9 @@ class Standing:
     grade: int
     region_bottom: bool = False
     nation_bottom: bool = False
+    # False in a cycle whose grades came without (every) rank: imported results. The bottom
+    # rules cannot apply to such a cycle; the grade rule reads it like any other.
+    ranked: bool = True
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,13 @@ def in_bottom(rank: int, ranks: Sequence[int], bottom: int) -> bool:
 
 
 def standings(placings: Mapping[Hashable, Placing], policy: RulePolicy) -> dict[Hashable, Standing]:
-    """Each ranked zone's standing in one cycle (zones not ranked are left out)."""
+    """Each ranked zone's standing in one cycle (zones not ranked are left out).
+
+    In a cycle where some graded zone has no rank (imported results that gave grades alone),
+    every graded zone stands by its grade only, marked not ranked."""
+    graded = {key: p for key, p in placings.items() if p.grade is not None}
+    if any(p.rank is None for p in graded.values()):
+        return {key: Standing(grade=p.grade, ranked=False) for key, p in graded.items()}
     ranked = {key: p for key, p in placings.items() if p.rank is not None and p.grade is not None}
     everyone = [p.rank for p in ranked.values()]
     by_region: dict[str, list[int]] = {}
@@ -124,7 +133,10 @@ def recommend(
     history: Sequence[Standing | None], *, on_notice: bool, policy: RulePolicy = RulePolicy()
 ) -> Advice:
     """What the rule recommends after the latest of ``history`` (oldest first, one standing
-    per published cycle, None where the zone was not ranked)."""
+    per published cycle, None where the zone was not ranked). The bottom rules read a cycle
+    without ranks (imported grades alone) as one where the zone was not ranked."""
+    if policy.rule != GRADE_RUN:
+        history = [s if s is not None and s.ranked else None for s in history]
     if not history or history[-1] is None:
         return Advice(None, 0)
     failing_now = _failing(history[-1], policy)
@@ -164,3 +176,37 @@ def recommend_all(
         )
         for zone in cycles[-1]
     }
+
+
+def applies_to(placings: Mapping[Hashable, Placing], policy: RulePolicy) -> bool:
+    """Whether ``policy``'s rule can read a cycle placed as in ``placings``: the grade rule
+    always; the bottom rules only where every graded zone has a rank."""
+    if policy.rule == GRADE_RUN:
+        return True
+    return all(p.rank is not None for p in placings.values() if p.grade is not None)
+
+
+# --- imported cycles ------------------------------------------------------------------------
+# A year graded before zonetracker and imported (``import_results``) is a published cycle like
+# any other for the rules: each zone's grade is always known, its rank only where the file
+# gave one. Grade-based rules read it as they read any cycle; rules that read ranks (the
+# bottom of a ranking) can apply to it only when every one of its zones has a rank.
+
+
+@dataclass(frozen=True)
+class CycleEntry:
+    """What the rules read of one zone in one published cycle: its grade, and its rank where
+    the cycle has one (an imported cycle may have none)."""
+
+    grade: int | None
+    rank: int | None = None
+
+
+def carries_ranks(entries: Sequence[CycleEntry]) -> bool:
+    """Whether a cycle's entries carry ranks: there are entries and every one has a rank.
+
+    A cycle entered in zonetracker always does once published; an imported cycle does only
+    when its file gave every zone a rank. Where it does not, a rule reading ranks says it
+    cannot apply to that cycle rather than treating the missing ranks as the bottom.
+    """
+    return bool(entries) and all(entry.rank is not None for entry in entries)

@@ -580,3 +580,21 @@ def provinces_with_results(cycle: Cycle) -> QuerySet:
         total_sum=figure(ranked, Sum("total")),
         warned=Coalesce(figure(ranked.filter(Exists(weak)), Count("pk")), 0),
     )
+
+
+def years_without_ranks(cycle: Cycle) -> list[int]:
+    """The published years before ``cycle`` imported with grades but not every rank: the
+    bottom rules cannot read them (``rules.applies_to``), so they count as years in which no
+    zone was ranked. One query."""
+    return list(
+        Cycle.objects.published()
+        .filter(
+            imported=True,
+            year__lt=cycle.year,
+            evaluations__grade__isnull=False,
+            evaluations__rank__isnull=True,
+        )
+        .order_by("year")
+        .values_list("year", flat=True)
+        .distinct()
+    )

@@ -118,8 +118,10 @@ def cycle_open(
     """Create the cycle of ``year`` and one evaluation per eligible zone.
 
     The framework and policy are copied from the latest earlier cycle, or, for the first
-    cycle, from the default framework. Eligible zones were approved on or before the cut-off
-    (default: 31 December of the year before) and have not exited.
+    cycle, from the default framework; a year of imported results has no framework, so after
+    one the default framework is copied (``copies_default_framework`` tells). Eligible zones
+    were approved on or before the cut-off (default: 31 December of the year before) and have
+    not exited.
     """
     if by is not None and not by.has_perm("evaluations.open_cycle"):
         raise PermissionDenied(_("Only Administrators may open a cycle."))
@@ -127,10 +129,10 @@ def cycle_open(
     with transaction.atomic():
         if Cycle.objects.filter(year=year).exists():
             raise ValidationError(_("The cycle of %(year)s already exists.") % {"year": year})
-        previous = Cycle.objects.filter(year__lt=year).order_by("-year").first()
+        previous = previous_cycle(year)
         source = (
             previous.indicators.in_order()
-            if previous
+            if previous and not previous.imported
             else Indicator.objects.default_framework().in_order()
         )
         indicators = list(source)
@@ -138,7 +140,7 @@ def cycle_open(
             raise ValidationError(
                 _("There is no indicator framework to copy: run load_framework first.")
             )
-        policy = {name: getattr(previous, name) for name in POLICY_FIELDS} if previous else {}
+        policy = policy_copied_from(previous)
         cycle = Cycle(year=year, cutoff=cutoff, status=CycleStatus.OPEN, **policy)
         cycle.full_clean()
         cycle.save()
@@ -158,6 +160,22 @@ def cycle_open(
             default_user=by,
         )
     return cycle
+
+
+def previous_cycle(year: int) -> Cycle | None:
+    """The latest cycle before ``year``: the one a new cycle of ``year`` copies."""
+    return Cycle.objects.filter(year__lt=year).order_by("-year").first()
+
+
+def policy_copied_from(previous: Cycle | None) -> dict[str, object]:
+    """The policy fields a new cycle takes from ``previous`` (none without one)."""
+    return {name: getattr(previous, name) for name in POLICY_FIELDS} if previous else {}
+
+
+def copies_default_framework(previous: Cycle | None) -> bool:
+    """Whether a cycle opened after ``previous`` copies the default framework: there is no
+    earlier cycle, or it holds imported results (grades only, no framework)."""
+    return previous is None or previous.imported
 
 
 # --- the framework ------------------------------------------------------------------------
@@ -862,6 +880,25 @@ def decision_record(
     rationale = (rationale or "").strip()
     if not by.has_perm("evaluations.decide", decision):
         raise PermissionDenied(_("Only Approvers may record decisions."))
+    return decision_take(decision=decision, outcome=outcome, rationale=rationale, by=by)
+
+
+def decision_take(
+    *,
+    decision: Decision,
+    outcome: str,
+    rationale: str,
+    by: AbstractBaseUser | None,
+    decided_on: datetime.date | None = None,
+    notify: bool = True,
+) -> Decision:
+    """Record ``outcome`` on ``decision`` and change the zone's status as the outcome says.
+
+    ``decision_record`` calls this once it has checked that ``by`` may decide; the import
+    of past results calls it for the decisions its file records, dated ``decided_on`` (the
+    day the decision was taken, not the day it was imported) and without notifying anyone.
+    """
+    rationale = (rationale or "").strip()
     if not decision.cycle.is_published:
         raise ValidationError(_("Decisions are taken only on a published cycle."))
     if outcome not in Outcome.values:
@@ -883,7 +920,11 @@ def decision_record(
         zone = decision.zone
         if zone.status == ZoneStatus.EXITED:
             raise ValidationError(_("The zone has exited already."))
-        now = timezone.now()
+        now = (
+            timezone.make_aware(datetime.datetime.combine(decided_on, datetime.time(12)))
+            if decided_on is not None
+            else timezone.now()
+        )
         decision.outcome = outcome
         decision.rationale = rationale
         decision.decided_by = by
@@ -908,7 +949,8 @@ def decision_record(
             # latest history record is the one this save wrote.
             decision.status_change = zone.history.order_by("-history_id").first()
         decision.save()
-        notifications.notify_decided(decision=decision, by=by)
+        if notify:
+            notifications.notify_decided(decision=decision, by=by)
     return decision
 
 

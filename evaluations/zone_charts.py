@@ -75,6 +75,11 @@ class CycleResult:
     def is_demo(self) -> bool:
         return self.evaluation.cycle.is_demo
 
+    @property
+    def is_imported(self) -> bool:
+        """Graded before zonetracker: the grade as published, no scores kept."""
+        return self.evaluation.cycle.imported
+
 
 def zone_results(zone: Zone, user: AbstractBaseUser | AnonymousUser) -> list[CycleResult]:
     """The zone's evaluations that ``user`` may see, oldest cycle first, in one query.
@@ -113,6 +118,8 @@ def why_this_rank(results: list[CycleResult]) -> RankExplanation | None:
     if not ranked:
         return None
     latest = ranked[-1]
+    if latest.is_imported:
+        return None
     if latest.is_provisional and missing_indicators(latest.evaluation):
         return None
     explanation = explain(latest.evaluation)
@@ -126,6 +133,15 @@ def why_this_rank(results: list[CycleResult]) -> RankExplanation | None:
         explanation.adjustment_total,
         latest.evaluation.cycle.adjustment_cap,
     )
+
+
+def imported_latest(results: list[CycleResult]) -> CycleResult | None:
+    """The latest result with a grade or a rank, when its cycle holds imported results: its
+    rank cannot be explained, as no scores were kept."""
+    graded = [r for r in results if r.rank is not None or r.grade is not None]
+    if graded and graded[-1].is_imported:
+        return graded[-1]
+    return None
 
 
 # --- the chart ---------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from typing import cast
 from django.http import HttpRequest
 
 from evaluations.selectors import timeline_with_decisions, zone_decisions
-from evaluations.zone_charts import rank_chart, why_this_rank, zone_results
+from evaluations.zone_charts import imported_latest, rank_chart, why_this_rank, zone_results
 from registry.models import Zone
 from registry.selectors import StatusChange
 
@@ -29,5 +29,6 @@ def zone_page_section(
         "results": results,
         "rank_chart": rank_chart(results),
         "why": why_this_rank(results),
+        "why_imported": imported_latest(results),
         "shows_demo": any(result.is_demo for result in results),
     }

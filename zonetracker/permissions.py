@@ -70,6 +70,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "evaluations.change_cycle",
         "evaluations.open_cycle",
         "evaluations.publish_cycle",
+        "evaluations.import_results",
         "evaluations.add_indicator",
         "evaluations.change_indicator",
         "evaluations.delete_indicator",

@@ -8,9 +8,11 @@ from evaluations.rules import (
     REGION_AND_NATION_BOTTOM,
     REGION_BOTTOM,
     WARN,
+    Advice,
     Placing,
     RulePolicy,
     Standing,
+    applies_to,
     failing_run,
     in_bottom,
     recommend,
@@ -198,3 +200,45 @@ def test_recommend_all_reads_each_cycle_with_ties_and_gaps():
     assert advice["e"].recommendation == EXIT  # 2020, 2021 and, tied, 2022
     assert advice["d"].recommendation == LIFT  # in the bottom in 2021 only, on notice
     assert advice["c"].recommendation is None
+
+
+def _imported(grades, ranks=None):
+    """An imported year: grades as published, ranks only where given."""
+    ranks = ranks or {}
+    return {z: Placing(ranks.get(z), grade, "east") for z, grade in grades.items()}
+
+
+def test_the_grade_rule_reads_an_imported_year_of_grades_alone():
+    y2021 = _imported({"a": 1, "b": 4, "c": 3})
+    y2022 = _imported({"a": 1, "b": 4, "c": 4})
+    y2023 = {"a": Placing(1, 1, "east"), "b": Placing(3, 4, "east"), "c": Placing(2, 3, "east")}
+    advice = recommend_all([y2021, y2022, y2023], on_notice={"c"}, policy=RulePolicy())
+    assert advice["b"].recommendation == EXIT  # grade 4 in 2021, 2022 and 2023
+    assert advice["b"].failing_run == 3
+    assert advice["c"].recommendation == LIFT  # grade 4 in 2022 only, grade 3 now
+    assert advice["a"].recommendation is None
+
+
+def test_the_bottom_rules_cannot_apply_to_an_imported_year_without_ranks():
+    """2022 was imported with grades alone: the bottom rules read it as a year in which no
+    zone was ranked (not one of the M, a break in a run), whatever the grades say."""
+    ranked = {z: (r, "east") for z, r in [("a", 1), ("b", 2), ("c", 3)]}
+    y2021 = _cycle(ranked)
+    y2022 = _imported({"a": 1, "b": 2, "c": 4}, ranks={"a": 1})  # not every rank given
+    y2023 = _cycle(ranked)
+    region = RulePolicy(rule=REGION_BOTTOM, bottom=1, exit_after=2, within=2)
+    assert recommend_all([y2021, y2022, y2023], on_notice=(), policy=region)["c"] == Advice(
+        EXIT, 2
+    )  # its last 2 ranked years are 2021 and 2023
+    both = RulePolicy(rule=REGION_AND_NATION_BOTTOM, bottom=1, exit_after=2)
+    assert recommend_all([y2021, y2022, y2023], on_notice=(), policy=both)["c"] == Advice(
+        WARN, 1
+    )  # the run is broken by 2022
+    assert not applies_to(y2022, region)
+    assert applies_to(y2022, RulePolicy())
+    assert applies_to(y2021, region)
+    with_ranks = _imported({"a": 1, "b": 2, "c": 4}, ranks={"a": 1, "b": 2, "c": 3})
+    assert applies_to(with_ranks, both)
+    assert recommend_all([y2021, with_ranks, y2023], on_notice=(), policy=both)["c"] == Advice(
+        EXIT, 3
+    )
