@@ -367,8 +367,8 @@ def test_three_years_two_imported_one_entered_the_grade_run_rule_counts_them_all
         d.zone.name_en: (d.recommendation, d.failing_run)
         for d in Decision.objects.filter(cycle=cycle).select_related("zone")
     }
-    # The rule reads the last two published cycles: 2022 (imported) and 2023.
-    assert advice == {"Weakling": (Recommendation.EXIT, 2), "Slipping": (Recommendation.LIFT, 0)}
+    # Grade 4 in 2021 and 2022 (imported) and in 2023: a run of three, beyond the limit of two.
+    assert advice == {"Weakling": (Recommendation.EXIT, 3), "Slipping": (Recommendation.LIFT, 0)}
 
 
 def test_a_zone_at_grade_4_in_the_last_imported_year_only_is_warned_in_the_first_entered_one(
