@@ -177,6 +177,7 @@ def _register(crawl: Crawl, ids: dict) -> None:
     crawl.visit("batches", "/batches/")
     crawl.visit("rankings", "/cycles/2022/rankings/")
     crawl.visit("methodology", "/cycles/2022/methodology/")
+    crawl.visit("annual-report", "/cycles/2022/report/")
     crawl.visit("notifications", "/notifications/")
 
 
@@ -213,6 +214,8 @@ def _approver(crawl: Crawl, ids: dict) -> None:
     crawl.visit("evaluation-returned", f"/evaluations/{ids['returned']}/")
     crawl.visit("decisions-2021", "/cycles/2021/decisions/")
     crawl.visit("decisions", "/cycles/2022/decisions/")
+    crawl.visit("what-if", "/cycles/2023/what-if/?grade1_size=3&show=all")
+    crawl.visit("what-if-published", "/cycles/2022/what-if/?exit_rule=region-bottom")
     page = crawl.page
     case = page.locator("form.decision-form").first
     case.locator("select").select_option("exit")
@@ -241,6 +244,10 @@ def _administrator(crawl: Crawl, ids: dict) -> None:
         ("admin-groups", "/admin/auth/group/"),
         ("admin-zone-import", "/admin/registry/zone/import/"),
         ("admin-zone-export", "/admin/registry/zone/export/"),
+        ("admin-import-results", "/admin/evaluations/cycle/import-results/"),
+        ("admin-api-tokens", "/admin/zonetracker/apitoken/"),
+        ("admin-api-token-add", "/admin/zonetracker/apitoken/add/"),
+        ("api-docs", "/api/v1/docs/"),
     ):
         crawl.visit(name, path)
     page = crawl.page
