@@ -54,6 +54,8 @@ _INDICATOR_FIELDS = [
     "higher_is_better",
     "log_scale",
     "position",
+    "requires_evidence",
+    "change_threshold",
 ]
 _POLICY_FIELDS = [
     "grade1_size",
@@ -522,7 +524,14 @@ def evaluation_return(
         raise ValidationError({"reason": _("Say why the evaluation is returned.")})
     with transaction.atomic():
         claim_version(evaluation, evaluation.version if version is None else version)
-        evaluation.status = EvaluationStatus.RETURNED
+        # A report that came up the chain goes back to the Ministry's verification, not to
+        # the zone: the province forwarded it and the zone's figures stand beside the
+        # accepted ones.
+        evaluation.status = (
+            EvaluationStatus.FORWARDED
+            if evaluation.forwarded_at is not None
+            else EvaluationStatus.RETURNED
+        )
         evaluation.return_reason = reason
         evaluation._history_user = by
         evaluation.save(update_fields=["version", "status", "return_reason"])

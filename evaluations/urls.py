@@ -2,7 +2,14 @@
 
 from django.urls import path
 
-from evaluations import decision_views, notification_views, overview_views, ranking_views, views
+from evaluations import (
+    decision_views,
+    notification_views,
+    overview_views,
+    ranking_views,
+    report_views,
+    views,
+)
 
 app_name = "evaluations"
 
@@ -13,6 +20,15 @@ urlpatterns = [
     path("evaluations/<int:pk>/approve/", views.evaluation_approve_view, name="evaluation_approve"),
     path("evaluations/<int:pk>/return/", views.evaluation_return_view, name="evaluation_return"),
     path("cycles/<int:year>/evaluations/", views.cycle_evaluations, name="cycle_evaluations"),
+    path("reports/", report_views.current_reports, name="current_reports"),
+    path("cycles/<int:year>/reports/", report_views.cycle_reports, name="cycle_reports"),
+    path("reports/<int:pk>/", report_views.report_detail, name="report_detail"),
+    path("reports/<int:pk>/save/", report_views.report_save_view, name="report_save"),
+    path("reports/<int:pk>/forward/", report_views.report_forward_view, name="report_forward"),
+    path("reports/<int:pk>/return/", report_views.report_return_view, name="report_return"),
+    path("reports/<int:pk>/verify/", report_views.report_verify_view, name="report_verify"),
+    path("reports/<int:pk>/evidence/", report_views.evidence_upload_view, name="evidence_upload"),
+    path("evidence/<int:pk>/", report_views.evidence_download, name="evidence_download"),
     path("rankings/", ranking_views.latest_rankings, name="latest_rankings"),
     path("cycles/<int:year>/rankings/", ranking_views.cycle_rankings, name="cycle_rankings"),
     path("cycles/<int:year>/decisions/", decision_views.cycle_decisions, name="cycle_decisions"),
