@@ -18,13 +18,13 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from evaluations.models import Cycle, Evaluation, EvaluationStatus, Indicator, Outcome, Score
-from registry.models import ProvinceReviewer, ZoneReporter
 from evaluations.services import (
     cycle_open,
     cycle_publish,
     decision_record,
     rankings_compute,
 )
+from registry.models import ProvinceReviewer, ZoneReporter
 
 DEMO_YEARS = (2021, 2022, 2023)
 SEED = 20210401

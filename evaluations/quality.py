@@ -73,11 +73,10 @@ def _check_arithmetic(node: ast.AST) -> None:
         _check_arithmetic(node.right)
     elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
         _check_arithmetic(node.operand)
-    elif isinstance(node, ast.Name):
-        return
-    elif isinstance(node, ast.Constant) and type(node.value) in {int, float}:
-        return
-    else:
+    elif not (
+        isinstance(node, ast.Name)
+        or (isinstance(node, ast.Constant) and type(node.value) in {int, float})
+    ):
         raise ExpressionError(_("The rule uses something it may not."))
 
 

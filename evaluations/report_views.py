@@ -28,7 +28,6 @@ from evaluations.reporting import (
     can_verify,
     evidence_add,
     report_forward,
-    report_problems,
     report_return,
     report_save,
     report_submit,
@@ -291,8 +290,7 @@ def evidence_upload_view(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as error:
         messages.error(
             request,
-            _("The file was not kept: %(reason)s")
-            % {"reason": " ".join(error.messages)},
+            _("The file was not kept: %(reason)s") % {"reason": " ".join(error.messages)},
         )
         return redirect("evaluations:report_detail", pk=pk)
     messages.success(request, _("The evidence file is kept."))

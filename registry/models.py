@@ -296,9 +296,7 @@ class ProvinceReviewer(models.Model):
         verbose_name = _("provincial reviewer scope")
         verbose_name_plural = _("provincial reviewer scopes")
         constraints = [
-            models.UniqueConstraint(
-                fields=["user", "province"], name="unique_province_reviewer"
-            ),
+            models.UniqueConstraint(fields=["user", "province"], name="unique_province_reviewer"),
         ]
 
     def __str__(self) -> str:
@@ -325,9 +323,7 @@ def scoped_province_ids(user) -> frozenset[int]:
     cached = getattr(user, "_scoped_province_ids", None)
     if cached is None:
         cached = frozenset(
-            ProvinceReviewer.objects.filter(user_id=user.pk).values_list(
-                "province_id", flat=True
-            )
+            ProvinceReviewer.objects.filter(user_id=user.pk).values_list("province_id", flat=True)
         )
         user._scoped_province_ids = cached
     return cached

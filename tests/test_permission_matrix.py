@@ -32,8 +32,8 @@ from evaluations.services import (
     evaluation_submit,
 )
 from registry.models import Batch, ProvinceReviewer, Zone, ZoneReporter
-from tests.factories import make_batch, make_province, make_user, make_zone, score_all
 from tests.evidence_files import PDF
+from tests.factories import make_batch, make_province, make_user, make_zone, score_all
 from zonetracker.permissions import (
     ADMINISTRATOR,
     APPROVER,
