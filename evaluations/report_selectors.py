@@ -55,49 +55,80 @@ def report_lines(evaluation: Evaluation) -> list[ReportLine]:
         "replaced_at", "-uploaded_at", "-pk"
     ):
         evidence[item.indicator_id].append(item)
-    last_year = _last_year_values(evaluation)
-    cycle_values: dict[int, dict[int, Decimal]] = defaultdict(dict)
-    for evaluation_id, indicator_id, value in (
+    flags = cycle_flags(cycle, indicators, only=[evaluation.pk])
+    last_year = _last_year_values(cycle, [evaluation.zone_id]).get(evaluation.zone_id, {})
+    return [
+        ReportLine(
+            indicator=indicator,
+            score=scores.get(indicator.pk),
+            evidence=evidence[indicator.pk],
+            flags=flags.get((evaluation.pk, indicator.pk), []),
+            last_year=last_year.get(indicator.code),
+        )
+        for indicator in indicators
+    ]
+
+
+def cycle_flags(
+    cycle: Cycle, indicators: list[Indicator], *, only: list[int] | None = None
+) -> dict[tuple[int, int], list[Flag]]:
+    """The flags of each figure of the cycle, by (evaluation id, indicator id), for the
+    evaluations ``only`` names (all when None). Two queries: the cycle's values (the outliers
+    are found among all of them) and the zones' values of the year before."""
+    by_indicator: dict[int, dict[int, Decimal]] = defaultdict(dict)
+    zone_of: dict[int, int] = {}
+    for evaluation_id, zone_id, indicator_id, value in (
         Score.objects.filter(evaluation__cycle=cycle, value__isnull=False)
         .order_by()
-        .values_list("evaluation_id", "indicator_id", "value")
+        .values_list("evaluation_id", "evaluation__zone_id", "indicator_id", "value")
     ):
-        cycle_values[indicator_id][evaluation_id] = value
-    lines = []
+        by_indicator[indicator_id][evaluation_id] = value
+        zone_of[evaluation_id] = zone_id
+    wanted = set(zone_of) if only is None else set(only) & set(zone_of)
+    last_year = _last_year_values(cycle, [zone_of[pk] for pk in wanted])
+    flags: dict[tuple[int, int], list[Flag]] = {}
     for indicator in indicators:
-        score = scores.get(indicator.pk)
-        value = score.value if score else None
-        z = None
-        if indicator.kind == IndicatorKind.MEASURE:
-            z = robust_z_scores(cycle_values[indicator.pk], log_scale=indicator.log_scale).get(
-                evaluation.pk
-            )
-        previous = last_year.get(indicator.code)
-        lines.append(
-            ReportLine(
-                indicator=indicator,
-                score=score,
-                evidence=evidence[indicator.pk],
-                flags=value_flags(
-                    value=value,
-                    last_year=previous,
-                    change_threshold=indicator.change_threshold,
-                    robust_z=z,
-                ),
-                last_year=previous,
-            )
+        values = by_indicator[indicator.pk]
+        z_scores = (
+            robust_z_scores(values, log_scale=indicator.log_scale)
+            if indicator.kind == IndicatorKind.MEASURE
+            else {}
         )
-    return lines
+        for evaluation_id in wanted & set(values):
+            found = value_flags(
+                value=values[evaluation_id],
+                last_year=last_year.get(zone_of[evaluation_id], {}).get(indicator.code),
+                change_threshold=indicator.change_threshold,
+                robust_z=z_scores.get(evaluation_id),
+            )
+            if found:
+                flags[(evaluation_id, indicator.pk)] = found
+    return flags
 
 
-def _last_year_values(evaluation: Evaluation) -> dict[str, Decimal | None]:
-    """The zone's accepted values of the previous cycle, by indicator code."""
-    return dict(
-        Score.objects.filter(
-            evaluation__zone_id=evaluation.zone_id,
-            evaluation__cycle__year=evaluation.cycle.year - 1,
-        ).values_list("indicator__code", "value")
-    )
+def flag_counts(cycle: Cycle) -> dict[int, int]:
+    """How many flags each evaluation of the cycle carries (three queries)."""
+    counts: dict[int, int] = defaultdict(int)
+    for (evaluation_id, _indicator_id), found in cycle_flags(
+        cycle, list(cycle.indicators.in_order())
+    ).items():
+        counts[evaluation_id] += len(found)
+    return dict(counts)
+
+
+def _last_year_values(cycle: Cycle, zone_ids: list[int]) -> dict[int, dict[str, Decimal]]:
+    """The zones' accepted values in the cycle of the year before, by zone and indicator
+    code."""
+    result: dict[int, dict[str, Decimal]] = defaultdict(dict)
+    if not zone_ids:
+        return result
+    for zone_id, code, value in Score.objects.filter(
+        evaluation__zone_id__in=zone_ids,
+        evaluation__cycle__year=cycle.year - 1,
+        value__isnull=False,
+    ).values_list("evaluation__zone_id", "indicator__code", "value"):
+        result[zone_id][code] = value
+    return result
 
 
 def reports_for(user: AbstractBaseUser, cycle: Cycle) -> QuerySet[Evaluation]:

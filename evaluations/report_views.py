@@ -20,7 +20,12 @@ from evaluations.access import can_read
 from evaluations.evidence import KINDS
 from evaluations.models import Cycle, Evaluation, Evidence
 from evaluations.report_forms import EvidenceForm, ReportForm, ReportReturnForm, VerifyForm
-from evaluations.report_selectors import completeness_by_province, report_lines, reports_for
+from evaluations.report_selectors import (
+    completeness_by_province,
+    flag_counts,
+    report_lines,
+    reports_for,
+)
 from evaluations.reporting import (
     can_add_evidence,
     can_forward,
@@ -62,12 +67,16 @@ def cycle_reports(request: HttpRequest, year: int) -> HttpResponse:
     cycle = get_object_or_404(Cycle, year=year)
     reports = reports_for(request.user, cycle)
     page = Paginator(reports, REPORTS_PER_PAGE).get_page(request.GET.get("page"))
+    flags = flag_counts(cycle)
+    in_scope = set(reports.values_list("pk", flat=True))
     return render(
         request,
         "evaluations/cycle_reports.html",
         {
             "cycle": cycle,
             "page_obj": page,
+            "rows": [(report, flags.get(report.pk, 0)) for report in page],
+            "flag_total": sum(count for pk, count in flags.items() if pk in in_scope),
             "completeness": completeness_by_province(reports, cycle),
         },
     )

@@ -261,3 +261,25 @@ def test_the_deadlines_make_unreported_zones_late(cycle, chain):
     cycle.save()
     page = client_of(chain["paul"]).get(f"/cycles/{cycle.year}/reports/").content.decode()
     assert "late" in page
+
+
+def test_reviewers_see_a_figure_identical_to_last_year_flagged_without_it_blocking(
+    cycle, chain, zones
+):
+    from evaluations.models import Cycle
+
+    earlier = Cycle.objects.create(year=2020, cutoff=datetime.date(2019, 12, 31))
+    last_year = Evaluation.objects.create(cycle=earlier, zone=zones[0])
+    Score.objects.create(
+        evaluation=last_year, indicator=cycle.indicators.get(code="R3"), value=Decimal(5)
+    )
+    evaluation = alpha(cycle)
+    rita = client_of(chain["rita"])
+    rita.post(f"/reports/{evaluation.pk}/save/", report_data(cycle, evaluation, send="1"))
+    assert alpha(cycle).status == EvaluationStatus.REPORTED
+    paul = client_of(chain["paul"])
+    page = paul.get(f"/reports/{evaluation.pk}/").content.decode()
+    assert page.count("The same figure as last year.") == 1
+    assert "last year: 5" in page
+    listing = paul.get(f"/cycles/{cycle.year}/reports/").content.decode()
+    assert "1 figure flag across these reports" in listing
