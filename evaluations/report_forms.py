@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from evaluations.forms import NOTE_MAX_LENGTH, REASON_MAX_LENGTH, ValueField
+from evaluations.forms import NOTE_MAX_LENGTH, REASON_MAX_LENGTH, ValueField, plain_number
 from evaluations.models import Evidence, Indicator, Score
 from evaluations.reporting import Accepted
 from evaluations.services import ScoreInput
@@ -24,7 +24,7 @@ class ReportForm(forms.Form):
             self.fields[f"value_{indicator.pk}"] = ValueField(
                 label=indicator.name,
                 required=False,
-                initial=score.reported_value if score else None,
+                initial=plain_number(score.reported_value) if score else None,
             )
             self.fields[f"note_{indicator.pk}"] = forms.CharField(
                 label=_("Note"),
@@ -57,7 +57,9 @@ class VerifyForm(forms.Form):
         for indicator in indicators:
             score = scores.get(indicator.pk)
             self.fields[f"accepted_{indicator.pk}"] = ValueField(
-                label=indicator.name, required=False, initial=score.value if score else None
+                label=indicator.name,
+                required=False,
+                initial=plain_number(score.value) if score else None,
             )
             self.fields[f"reason_{indicator.pk}"] = forms.CharField(
                 label=_("Reason where the accepted value differs"),
