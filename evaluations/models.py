@@ -795,6 +795,8 @@ class ValidationRule(models.Model):
     def clean(self) -> None:
         from evaluations.quality import ExpressionError, parse_rule
 
+        if self.cycle_id is not None and self.cycle.is_frozen:
+            raise ValidationError(self.cycle.frozen_message())
         try:
             parse_rule(self.expression)
         except ExpressionError as error:

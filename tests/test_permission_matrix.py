@@ -3,10 +3,10 @@ and change nothing.
 
 The roles: anonymous, dave (Viewer), carol (Reviewer, to whom the open evaluations are
 assigned), bob (Approver) and alice (Administrator); in the reporting chain rita (Zone
-reporter of Alpha, Charlie and Delta), oscar (Zone reporter of Bravo only), paul (Provincial
+reporter of Alpha, Charlie and Echo), oscar (Zone reporter of Bravo only), paul (Provincial
 reviewer of their province) and pia (Provincial reviewer of another province). The register
 holds four zones; 2021 is published with a warning to decide, 2022 is open with Alpha a
-draft, Bravo submitted, Charlie reported by its zone (with an evidence file) and Delta
+draft, Bravo submitted, Charlie reported by its zone (with an evidence file) and Echo
 forwarded by the province.
 """
 
@@ -72,12 +72,12 @@ def build_world() -> World:
         make_zone(name_en=name_en, name_zh=name_zh, province=province, batch=batch)
     # Approved in 2021: evaluated from 2022 on.
     later = make_batch(approved_on=datetime.date(2021, 6, 1))
-    make_zone(name_en="Delta", name_zh="丁市", province=province, batch=later)
+    make_zone(name_en="Echo", name_zh="戊市", province=province, batch=later)
     rita = make_user("rita", ZONE_REPORTER)
     oscar = make_user("oscar", ZONE_REPORTER)
     paul = make_user("paul", PROVINCIAL_REVIEWER)
     pia = make_user("pia", PROVINCIAL_REVIEWER)
-    for name_en in ["Alpha", "Charlie", "Delta"]:
+    for name_en in ["Alpha", "Charlie", "Echo"]:
         ZoneReporter.objects.create(user=rita, zone=Zone.objects.get(name_en=name_en))
     ZoneReporter.objects.create(user=oscar, zone=Zone.objects.get(name_en="Bravo"))
     ProvinceReviewer.objects.create(user=paul, province=province)
@@ -97,7 +97,7 @@ def build_world() -> World:
     evaluation_save(evaluation=submitted, by=carol, scores=full, version=submitted.version)
     evaluation_submit(evaluation=submitted, by=carol)
     reported = current.evaluations.get(zone__name_en="Charlie")
-    forwarded = current.evaluations.get(zone__name_en="Delta")
+    forwarded = current.evaluations.get(zone__name_en="Echo")
     for report in [reported, forwarded]:
         report_save(evaluation=report, by=rita, scores=full, version=report.version)
         report_submit(evaluation=report, by=rita, version=report.version)
@@ -117,6 +117,12 @@ def build_world() -> World:
         reported=Evaluation.objects.get(pk=reported.pk),
         forwarded=Evaluation.objects.get(pk=forwarded.pk),
         evidence=evidence,
+    )
+
+
+def page_path(url: str, world: World) -> str:
+    return url.format(
+        draft=world.draft.pk, forwarded=world.forwarded.pk, evidence=world.evidence.pk
     )
 
 
@@ -172,9 +178,7 @@ PAGES = {
 @pytest.mark.parametrize("url", list(PAGES))
 def test_each_page_is_readable_by_its_roles_only(url, role):
     world = build_world()
-    path = url.format(
-        draft=world.draft.pk, forwarded=world.forwarded.pk, evidence=world.evidence.pk
-    )
+    path = page_path(url, world)
     response = client_for(role).get(path)
     if role in PAGES[url]:
         assert response.status_code == 200, (path, role)
