@@ -30,6 +30,7 @@ from evaluations.models import (
     Indicator,
     Outcome,
     Score,
+    ValidationRule,
 )
 from evaluations.selectors import evaluations_withdrawn_on_exit
 from registry.models import Zone, ZoneStatus
@@ -113,9 +114,9 @@ def cycle_open(
 ) -> Cycle:
     """Create the cycle of ``year`` and one evaluation per eligible zone.
 
-    The framework and policy are copied from the latest earlier cycle, or, for the first
-    cycle, from the default framework. Eligible zones were approved on or before the cut-off
-    (default: 31 December of the year before) and have not exited.
+    The framework, its validation rules and the policy are copied from the latest earlier
+    cycle, or, for the first cycle, from the default framework. Eligible zones were approved
+    on or before the cut-off (default: 31 December of the year before) and have not exited.
     """
     if by is not None and not by.has_perm("evaluations.open_cycle"):
         raise PermissionDenied(_("Only Administrators may open a cycle."))
@@ -146,6 +147,21 @@ def cycle_open(
             Indicator,
             default_user=by,
         )
+        if previous is not None:
+            # The reporting chain's cross-indicator rules come with the framework.
+            bulk_create_with_history(
+                [
+                    ValidationRule(
+                        cycle=cycle,
+                        expression=rule.expression,
+                        message_zh=rule.message_zh,
+                        message_en=rule.message_en,
+                    )
+                    for rule in previous.validation_rules.all()
+                ],
+                ValidationRule,
+                default_user=by,
+            )
         zones = Zone.objects.approved_by(cutoff).not_exited().order_by("pk")
         bulk_create_with_history(
             [Evaluation(cycle=cycle, zone=zone) for zone in zones.only("pk")],

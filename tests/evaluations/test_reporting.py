@@ -351,3 +351,16 @@ def test_no_one_outside_the_zones_scope_adds_evidence(cycle, chain):
                 by=chain[who],
             )
     assert not Evidence.objects.exists()
+
+
+def test_a_new_cycle_copies_the_validation_rules_and_evidence_requirements(cycle):
+    from evaluations.services import cycle_open
+
+    ValidationRule.objects.create(
+        cycle=cycle, expression="R4 <= R5", message_en="Warehouses.", message_zh="海外仓。"
+    )
+    cycle.indicators.filter(code="R1").update(requires_evidence=True, change_threshold=50)
+    following = cycle_open(year=2022)
+    assert list(following.validation_rules.values_list("expression", flat=True)) == ["R4 <= R5"]
+    r1 = following.indicators.get(code="R1")
+    assert r1.requires_evidence and r1.change_threshold == 50
