@@ -923,6 +923,8 @@ class NotificationKind(models.TextChoices):
     PUBLISHED = "published", _("cycle published")
     DECIDED = "decided", _("decision recorded")
     REMINDER = "reminder", _("deadline reminder")
+    REPORTED = "reported", _("report awaiting provincial review")
+    FORWARDED = "forwarded", _("report forwarded for verification")
 
 
 class NotificationQuerySet(models.QuerySet):

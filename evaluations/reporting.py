@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from evaluations import notifications
 from evaluations.evidence import EvidenceRefused, evidence_kind
 from evaluations.models import (
     CycleStatus,
@@ -186,6 +187,7 @@ def report_submit(*, evaluation: Evaluation, by: AbstractBaseUser, version: int)
         evaluation.save(
             update_fields=["version", "status", "reported_by", "reported_at", "return_reason"]
         )
+        notifications.notify_reported(evaluation=evaluation, by=by)
         rankings_refresh(evaluation.cycle)
     return evaluation
 
@@ -204,6 +206,7 @@ def report_forward(*, evaluation: Evaluation, by: AbstractBaseUser, version: int
         evaluation.forwarded_at = timezone.now()
         evaluation._history_user = by
         evaluation.save(update_fields=["version", "status", "forwarded_by", "forwarded_at"])
+        notifications.notify_forwarded(evaluation=evaluation, by=by)
     return evaluation
 
 
@@ -223,6 +226,7 @@ def report_return(
         evaluation._history_user = by
         evaluation._change_reason = reason
         evaluation.save(update_fields=["version", "status", "return_reason"])
+        notifications.notify_report_returned(evaluation=evaluation, by=by)
     return evaluation
 
 

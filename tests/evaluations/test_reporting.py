@@ -364,3 +364,25 @@ def test_a_new_cycle_copies_the_validation_rules_and_evidence_requirements(cycle
     assert list(following.validation_rules.values_list("expression", flat=True)) == ["R4 <= R5"]
     r1 = following.indicators.get(code="R1")
     assert r1.requires_evidence and r1.change_threshold == 50
+
+
+def test_each_step_of_the_chain_tells_the_next_in_line(cycle, chain, carol):
+    from evaluations.models import Notification
+
+    evaluation = reported(cycle, chain["rita"])
+    assert list(Notification.objects.values_list("recipient__username", "kind")) == [
+        ("paul", "reported")
+    ]
+    Notification.objects.all().delete()
+    report_return(evaluation=evaluation, by=chain["paul"], reason="R3?", version=evaluation.version)
+    assert list(Notification.objects.values_list("recipient__username", "kind")) == [
+        ("rita", "returned")
+    ]
+    Notification.objects.all().delete()
+    evaluation = alpha(cycle)
+    report_submit(evaluation=evaluation, by=chain["rita"], version=evaluation.version)
+    report_forward(evaluation=evaluation, by=chain["paul"], version=evaluation.version)
+    kinds = set(Notification.objects.values_list("recipient__username", "kind"))
+    assert kinds == {("paul", "reported"), ("carol", "forwarded")}
+    forwarded_note = Notification.objects.get(kind="forwarded")
+    assert forwarded_note.link == f"/reports/{evaluation.pk}/"
