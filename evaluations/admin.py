@@ -18,7 +18,16 @@ from django.utils.translation import gettext_lazy, ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from evaluations.forms import ValueField
-from evaluations.models import Cycle, CycleStatus, Evaluation, Grade, Indicator, Score
+from evaluations.models import (
+    Cycle,
+    CycleStatus,
+    Evaluation,
+    Evidence,
+    Grade,
+    Indicator,
+    Score,
+    ValidationRule,
+)
 from evaluations.past_results import RESULTS_FORMAT, results_import
 from evaluations.selectors import evaluations_past_entry
 from evaluations.services import (
@@ -593,7 +602,15 @@ class IndicatorAdmin(ReadOnlyHistoryAdmin):
 
 class ScoreInline(admin.TabularInline):
     model = Score
-    fields = ["indicator", "value", "note", "entered_by", "entered_at"]
+    fields = [
+        "indicator",
+        "reported_value",
+        "value",
+        "verification_reason",
+        "note",
+        "entered_by",
+        "entered_at",
+    ]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -685,6 +702,12 @@ class EvaluationAdmin(ReadOnlyHistoryAdmin):
         "approved_by",
         "approved_at",
         "return_reason",
+        "reported_by",
+        "reported_at",
+        "forwarded_by",
+        "forwarded_at",
+        "verified_by",
+        "verified_at",
     ]
     # Only the reviewer is edited here; scores and states change through the services.
     readonly_fields = [name for name in fields if name != "reviewer"]
@@ -757,4 +780,49 @@ class ScoreAdmin(ReadOnlyHistoryAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(ValidationRule)
+class ValidationRuleAdmin(ReadOnlyHistoryAdmin):
+    """Cross-indicator rules a zone's report must meet, e.g. ``EXPORTS <= TRADE``."""
+
+    list_display = ["expression", "cycle", "message_en", "message_zh"]
+    list_filter = ["cycle"]
+    list_select_related = ["cycle"]
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.has_perm("evaluations.delete_validationrule") and (
+            obj is None or not obj.cycle.is_frozen
+        )
+
+
+@admin.register(Evidence)
+class EvidenceAdmin(admin.ModelAdmin):
+    """Evidence files are added on the report page and never deleted; here they are read."""
+
+    list_display = ["name", "evaluation", "indicator", "kind", "size", "uploaded_by", "uploaded_at"]
+    list_filter = ["evaluation__cycle", "kind"]
+    list_select_related = ["evaluation__zone", "evaluation__cycle", "indicator", "uploaded_by"]
+    search_fields = ["name", "evaluation__zone__name_en", "evaluation__zone__name_zh"]
+    readonly_fields = [
+        "evaluation",
+        "indicator",
+        "name",
+        "kind",
+        "size",
+        "uploaded_by",
+        "uploaded_at",
+        "replaced_by",
+        "replaced_at",
+    ]
+    exclude = ["file"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False

@@ -58,6 +58,8 @@ class Navigation:
     decisions_year: int | None
     pending_decisions: int
     admin: bool
+    # The reporting chain's pages: a zone reporter's or provincial reviewer's reports.
+    reports: bool = False
 
 
 def navigation(user: AbstractBaseUser | AnonymousUser) -> Navigation:
@@ -81,6 +83,8 @@ def navigation(user: AbstractBaseUser | AnonymousUser) -> Navigation:
         decisions_year=decisions_year,
         pending_decisions=pending,
         admin=user.is_staff,
+        reports=user.has_perm("evaluations.report_evaluation")
+        or user.has_perm("evaluations.forward_evaluation"),
     )
 
 

@@ -24,6 +24,7 @@ from evaluations.services import (
     decision_record,
     rankings_compute,
 )
+from registry.models import ProvinceReviewer, ZoneReporter
 
 DEMO_YEARS = (2021, 2022, 2023)
 SEED = 20210401
@@ -165,4 +166,20 @@ def demo_seed() -> DemoSummary:
             )
             _set_status(evaluations[cut_submitted:], EvaluationStatus.DRAFT, reviewer, None)
             rankings_compute(cycle=cycle)
+            _scope_demo_chain(evaluations[cut_draft:])
     return DemoSummary(True, counts)
+
+
+def _scope_demo_chain(not_started: list[Evaluation]) -> None:
+    """Give the demo zone reporter a zone whose report is not started, and the demo
+    provincial reviewer that zone's province."""
+    users = get_user_model().objects
+    reporter = users.filter(username="reporter").first()
+    province_reviewer = users.filter(username="province").first()
+    if not not_started:
+        return
+    zone = min((e.zone for e in not_started), key=lambda z: z.pk)
+    if reporter is not None:
+        ZoneReporter.objects.get_or_create(user=reporter, zone=zone)
+    if province_reviewer is not None:
+        ProvinceReviewer.objects.get_or_create(user=province_reviewer, province_id=zone.province_id)

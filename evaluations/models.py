@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import uuid
 from decimal import Decimal
 
 from django.conf import settings
@@ -359,6 +360,20 @@ class Indicator(models.Model):
         help_text=_("For measures: compare log10 of the figures (they must be above 0)."),
     )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
+    requires_evidence = models.BooleanField(
+        _("requires evidence"),
+        default=False,
+        help_text=_("A zone cannot report its figures without an evidence file for this one."),
+    )
+    change_threshold = models.DecimalField(
+        _("year-on-year change flagged above (%)"),
+        max_digits=7,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text=_("Reviewers see a flag on a figure that moved more than this since last year."),
+    )
 
     history = HistoricalRecords()
     objects = IndicatorQuerySet.as_manager()
@@ -478,6 +493,10 @@ class Indicator(models.Model):
 
 class EvaluationStatus(models.TextChoices):
     DRAFT = "draft", _("draft")
+    # The reporting chain: a zone reports its figures, its province forwards them to the
+    # Ministry, whose reviewer verifies them and submits the evaluation for approval.
+    REPORTED = "reported", _("reported by the zone")
+    FORWARDED = "forwarded", _("forwarded by the province")
     SUBMITTED = "submitted", _("submitted")
     RETURNED = "returned", _("returned")
     APPROVED = "approved", _("approved")
@@ -606,6 +625,33 @@ class Evaluation(models.Model):
     )
     approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
     return_reason = models.TextField(_("reason for return"), blank=True)
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reported by"),
+    )
+    reported_at = models.DateTimeField(_("reported at"), null=True, blank=True)
+    forwarded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("forwarded by"),
+    )
+    forwarded_at = models.DateTimeField(_("forwarded at"), null=True, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("verified by"),
+    )
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
 
     history = HistoricalRecords()
     objects = EvaluationQuerySet.as_manager()
@@ -628,6 +674,8 @@ class Evaluation(models.Model):
             ("approve_evaluation", _("Can approve or return evaluations")),
             ("assign_evaluation", _("Can assign evaluations to reviewers")),
             ("import_scores", _("Can import scores")),
+            ("report_evaluation", _("Can report the figures of one's zones")),
+            ("forward_evaluation", _("Can forward or return the reports of one's provinces")),
         ]
 
     def __str__(self) -> str:
@@ -649,7 +697,11 @@ class Evaluation(models.Model):
             return False
         if self.status in {EvaluationStatus.DRAFT, EvaluationStatus.RETURNED}:
             deadline = cycle.entry_deadline
-        elif self.status == EvaluationStatus.SUBMITTED:
+        elif self.status in {
+            EvaluationStatus.REPORTED,
+            EvaluationStatus.FORWARDED,
+            EvaluationStatus.SUBMITTED,
+        }:
             deadline = cycle.approval_deadline
         else:
             return False
@@ -682,6 +734,15 @@ class Score(models.Model):
         blank=True,
     )
     note = models.TextField(_("note"), blank=True)
+    # What the zone reported; ``value`` is what the Ministry accepts, and what is ranked.
+    reported_value = models.DecimalField(
+        _("reported value"),
+        max_digits=VALUE_MAX_DIGITS,
+        decimal_places=VALUE_DECIMAL_PLACES,
+        null=True,
+        blank=True,
+    )
+    verification_reason = models.TextField(_("reason for the accepted value"), blank=True)
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -711,6 +772,108 @@ class Score(models.Model):
 
     def __str__(self) -> str:
         return f"{self.indicator.code}: {self.value}"
+
+    @property
+    def differs_from_report(self) -> bool:
+        """The Ministry accepts another value than the one the zone reported."""
+        return self.reported_value is not None and self.value != self.reported_value
+
+
+def evidence_path(evidence: Evidence, filename: str) -> str:
+    """Stored under a random name: the uploader's file name is kept only as data."""
+    return f"evidence/{evidence.evaluation_id}/{uuid.uuid4().hex}"
+
+
+class EvidenceQuerySet(models.QuerySet):
+    def current(self) -> EvidenceQuerySet:
+        return self.filter(replaced_at__isnull=True)
+
+
+class Evidence(models.Model):
+    """A file that backs one indicator's figure in one evaluation.
+
+    Never deleted: a replaced file stays, marked with when and by what it was replaced.
+    """
+
+    evaluation = models.ForeignKey(
+        Evaluation, on_delete=models.PROTECT, related_name="evidence", verbose_name=_("evaluation")
+    )
+    indicator = models.ForeignKey(
+        Indicator, on_delete=models.PROTECT, related_name="evidence", verbose_name=_("indicator")
+    )
+    file = models.FileField(_("file"), upload_to=evidence_path, max_length=200)
+    name = models.CharField(_("file name"), max_length=200)
+    kind = models.CharField(_("file type"), max_length=10)
+    size = models.PositiveIntegerField(_("size"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+    replaced_by = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("replaced by"),
+    )
+    replaced_at = models.DateTimeField(_("replaced at"), null=True, blank=True)
+
+    objects = EvidenceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["indicator__position", "indicator__code", "-uploaded_at", "-pk"]
+        verbose_name = _("evidence file")
+        verbose_name_plural = _("evidence files")
+        indexes = [models.Index(fields=["evaluation", "indicator"], name="evidence_by_value")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("evaluations:evidence_download", kwargs={"pk": self.pk})
+
+
+class ValidationRule(models.Model):
+    """A rule across a cycle's indicators that a zone's report must meet to be reported.
+
+    The expression compares indicator codes with numbers and arithmetic, e.g.
+    ``EXPORTS <= TRADE``; it is read by ``evaluations.quality`` (never evaluated as Python).
+    """
+
+    cycle = models.ForeignKey(
+        Cycle, on_delete=models.CASCADE, related_name="validation_rules", verbose_name=_("cycle")
+    )
+    expression = models.CharField(_("expression"), max_length=300)
+    message_zh = models.CharField(_("Chinese message"), max_length=300)
+    message_en = models.CharField(_("English message"), max_length=300)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["cycle", "pk"]
+        verbose_name = _("validation rule")
+        verbose_name_plural = _("validation rules")
+
+    def __str__(self) -> str:
+        return self.expression
+
+    def clean(self) -> None:
+        from evaluations.quality import ExpressionError, parse_rule
+
+        if self.cycle_id is not None and self.cycle.is_frozen:
+            raise ValidationError(self.cycle.frozen_message())
+        try:
+            parse_rule(self.expression)
+        except ExpressionError as error:
+            raise ValidationError({"expression": str(error)}) from None
+
+    @property
+    def message(self) -> str:
+        return in_active_language(self.message_zh, self.message_en)
 
 
 class Recommendation(models.TextChoices):
@@ -868,6 +1031,8 @@ class NotificationKind(models.TextChoices):
     PUBLISHED = "published", _("cycle published")
     DECIDED = "decided", _("decision recorded")
     REMINDER = "reminder", _("deadline reminder")
+    REPORTED = "reported", _("report awaiting provincial review")
+    FORWARDED = "forwarded", _("report forwarded for verification")
 
 
 class NotificationQuerySet(models.QuerySet):

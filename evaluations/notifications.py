@@ -101,6 +101,16 @@ def notification_text(kind: str, params: dict) -> str:
         }
     if kind == NotificationKind.PUBLISHED:
         return _("The evaluation of %(year)s is published.") % {"year": year}
+    if kind == NotificationKind.REPORTED:
+        return _("The report of %(zone)s (%(year)s) awaits your review.") % {
+            "zone": zone,
+            "year": year,
+        }
+    if kind == NotificationKind.FORWARDED:
+        return _("The report of %(zone)s (%(year)s) awaits your verification.") % {
+            "zone": zone,
+            "year": year,
+        }
     if kind == NotificationKind.DECIDED:
         outcome = params.get("outcome", "")
         label = Outcome(outcome).label if outcome in Outcome.values else outcome
@@ -203,6 +213,47 @@ def notify_returned(*, evaluation: Evaluation, by: AbstractBaseUser) -> list[Not
         kind=NotificationKind.RETURNED,
         params={**_zone_params(evaluation), "reason": evaluation.return_reason},
         link=evaluation.get_absolute_url(),
+        by=by,
+    )
+
+
+def _report_link(evaluation: Evaluation) -> str:
+    return reverse("evaluations:report_detail", kwargs={"pk": evaluation.pk})
+
+
+def notify_reported(*, evaluation: Evaluation, by: AbstractBaseUser) -> list[Notification]:
+    """Tell the reviewers of the zone's province that its report awaits them."""
+    return _notify(
+        _holders("evaluations.forward_evaluation").filter(
+            reviewed_provinces__province_id=evaluation.zone.province_id
+        ),
+        kind=NotificationKind.REPORTED,
+        params=_zone_params(evaluation),
+        link=_report_link(evaluation),
+        by=by,
+    )
+
+
+def notify_report_returned(*, evaluation: Evaluation, by: AbstractBaseUser) -> list[Notification]:
+    """Tell the zone's reporters that the province sent their report back, and why."""
+    return _notify(
+        _holders("evaluations.report_evaluation").filter(
+            reported_zones__zone_id=evaluation.zone_id
+        ),
+        kind=NotificationKind.RETURNED,
+        params={**_zone_params(evaluation), "reason": evaluation.return_reason},
+        link=_report_link(evaluation),
+        by=by,
+    )
+
+
+def notify_forwarded(*, evaluation: Evaluation, by: AbstractBaseUser) -> list[Notification]:
+    """Tell the evaluation's Ministry reviewer that the report awaits verification."""
+    return _notify(
+        [evaluation.reviewer],
+        kind=NotificationKind.FORWARDED,
+        params=_zone_params(evaluation),
+        link=_report_link(evaluation),
         by=by,
     )
 

@@ -31,6 +31,7 @@ from evaluations.models import (
     Indicator,
     Outcome,
     Score,
+    ValidationRule,
 )
 from evaluations.selectors import evaluations_withdrawn_on_exit
 from registry.models import Zone, ZoneStatus
@@ -56,6 +57,8 @@ _INDICATOR_FIELDS = [
     "higher_is_better",
     "log_scale",
     "position",
+    "requires_evidence",
+    "change_threshold",
 ]
 POLICY_FIELDS = [
     "grade1_size",
@@ -117,11 +120,11 @@ def cycle_open(
 ) -> Cycle:
     """Create the cycle of ``year`` and one evaluation per eligible zone.
 
-    The framework and policy are copied from the latest earlier cycle, or, for the first
-    cycle, from the default framework; a year of imported results has no framework, so after
-    one the default framework is copied (``copies_default_framework`` tells). Eligible zones
-    were approved on or before the cut-off (default: 31 December of the year before) and have
-    not exited.
+    The framework, its validation rules and the policy are copied from the latest earlier
+    cycle, or, for the first cycle, from the default framework; a year of imported results has
+    no framework, so after one the default framework is copied (``copies_default_framework``
+    tells). Eligible zones were approved on or before the cut-off (default: 31 December of the
+    year before) and have not exited.
     """
     if by is not None and not by.has_perm("evaluations.open_cycle"):
         raise PermissionDenied(_("Only Administrators may open a cycle."))
@@ -152,6 +155,21 @@ def cycle_open(
             Indicator,
             default_user=by,
         )
+        if previous is not None:
+            # The reporting chain's cross-indicator rules come with the framework.
+            bulk_create_with_history(
+                [
+                    ValidationRule(
+                        cycle=cycle,
+                        expression=rule.expression,
+                        message_zh=rule.message_zh,
+                        message_en=rule.message_en,
+                    )
+                    for rule in previous.validation_rules.all()
+                ],
+                ValidationRule,
+                default_user=by,
+            )
         zones = Zone.objects.approved_by(cutoff).not_exited().order_by("pk")
         bulk_create_with_history(
             [Evaluation(cycle=cycle, zone=zone) for zone in zones.only("pk")],
@@ -546,7 +564,14 @@ def evaluation_return(
         raise ValidationError({"reason": _("Say why the evaluation is returned.")})
     with transaction.atomic():
         claim_version(evaluation, evaluation.version if version is None else version)
-        evaluation.status = EvaluationStatus.RETURNED
+        # A report that came up the chain goes back to the Ministry's verification, not to
+        # the zone: the province forwarded it and the zone's figures stand beside the
+        # accepted ones.
+        evaluation.status = (
+            EvaluationStatus.FORWARDED
+            if evaluation.forwarded_at is not None
+            else EvaluationStatus.RETURNED
+        )
         evaluation.return_reason = reason
         evaluation._history_user = by
         evaluation.save(update_fields=["version", "status", "return_reason"])

@@ -9,6 +9,7 @@ from evaluations import (
     policy_views,
     ranking_views,
     report_views,
+    reporting_views,
     views,
 )
 
@@ -21,6 +22,17 @@ urlpatterns = [
     path("evaluations/<int:pk>/approve/", views.evaluation_approve_view, name="evaluation_approve"),
     path("evaluations/<int:pk>/return/", views.evaluation_return_view, name="evaluation_return"),
     path("cycles/<int:year>/evaluations/", views.cycle_evaluations, name="cycle_evaluations"),
+    path("reports/", reporting_views.current_reports, name="current_reports"),
+    path("cycles/<int:year>/reports/", reporting_views.cycle_reports, name="cycle_reports"),
+    path("reports/<int:pk>/", reporting_views.report_detail, name="report_detail"),
+    path("reports/<int:pk>/save/", reporting_views.report_save_view, name="report_save"),
+    path("reports/<int:pk>/forward/", reporting_views.report_forward_view, name="report_forward"),
+    path("reports/<int:pk>/return/", reporting_views.report_return_view, name="report_return"),
+    path("reports/<int:pk>/verify/", reporting_views.report_verify_view, name="report_verify"),
+    path(
+        "reports/<int:pk>/evidence/", reporting_views.evidence_upload_view, name="evidence_upload"
+    ),
+    path("evidence/<int:pk>/", reporting_views.evidence_download, name="evidence_download"),
     path("rankings/", ranking_views.latest_rankings, name="latest_rankings"),
     path("cycles/<int:year>/rankings/", ranking_views.cycle_rankings, name="cycle_rankings"),
     path("cycles/<int:year>/decisions/", decision_views.cycle_decisions, name="cycle_decisions"),

@@ -30,7 +30,7 @@ from registry.importing import (
     pending_import_claim,
     pending_import_is_waiting,
 )
-from registry.models import Batch, Province, Zone
+from registry.models import Batch, Province, ProvinceReviewer, Zone, ZoneReporter
 from registry.resources import BATCH_FORMATS, BatchXLSX, ZoneResource
 from zonetracker.tables import ImportSummary, TableFileError
 
@@ -310,3 +310,25 @@ class ZoneAdmin(NeverDeleteMixin, ReadOnlyHistoryMixin, ImportExportMixin, Simpl
     def get_export_filename(self, request: HttpRequest, queryset: QuerySet, file_format) -> str:
         date = timezone.localdate().isoformat()
         return f"zones-{date}.{file_format.get_extension()}"
+
+
+@admin.register(ZoneReporter)
+class ZoneReporterAdmin(ReadOnlyHistoryMixin, SimpleHistoryAdmin):
+    """Who reports which zone's figures: the scope of each Zone reporter."""
+
+    list_display = ("user", "zone")
+    list_filter = ("zone__province",)
+    list_select_related = ("user", "zone")
+    search_fields = ("user__username", "zone__name_zh", "zone__name_en")
+    autocomplete_fields = ("user", "zone")
+
+
+@admin.register(ProvinceReviewer)
+class ProvinceReviewerAdmin(ReadOnlyHistoryMixin, SimpleHistoryAdmin):
+    """Who pre-reviews which province's reports: the scope of each Provincial reviewer."""
+
+    list_display = ("user", "province")
+    list_filter = ("province",)
+    list_select_related = ("user", "province")
+    search_fields = ("user__username", "province__name_zh", "province__name_en")
+    autocomplete_fields = ("user", "province")

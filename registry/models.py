@@ -248,3 +248,82 @@ class PendingImport(models.Model):
         if not self.name:
             self.name = uuid.uuid4().hex
         super().save(*args, **kwargs)
+
+
+class ZoneReporter(models.Model):
+    """A user who reports one zone's figures: the scope of a Zone reporter."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="reported_zones",
+        verbose_name=_("user"),
+    )
+    zone = models.ForeignKey(
+        Zone, on_delete=models.CASCADE, related_name="reporters", verbose_name=_("zone")
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("zone reporter scope")
+        verbose_name_plural = _("zone reporter scopes")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "zone"], name="unique_zone_reporter"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.zone}"
+
+
+class ProvinceReviewer(models.Model):
+    """A user who pre-reviews the reports of one province's zones: a Provincial reviewer's
+    scope."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="reviewed_provinces",
+        verbose_name=_("user"),
+    )
+    province = models.ForeignKey(
+        Province, on_delete=models.CASCADE, related_name="reviewers", verbose_name=_("province")
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("provincial reviewer scope")
+        verbose_name_plural = _("provincial reviewer scopes")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "province"], name="unique_province_reviewer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.province}"
+
+
+def scoped_zone_ids(user) -> frozenset[int]:
+    """The zones ``user`` reports for (read once per user object)."""
+    if not getattr(user, "is_authenticated", False):
+        return frozenset()
+    cached = getattr(user, "_scoped_zone_ids", None)
+    if cached is None:
+        cached = frozenset(
+            ZoneReporter.objects.filter(user_id=user.pk).values_list("zone_id", flat=True)
+        )
+        user._scoped_zone_ids = cached
+    return cached
+
+
+def scoped_province_ids(user) -> frozenset[int]:
+    """The provinces whose zones' reports ``user`` pre-reviews (read once per user object)."""
+    if not getattr(user, "is_authenticated", False):
+        return frozenset()
+    cached = getattr(user, "_scoped_province_ids", None)
+    if cached is None:
+        cached = frozenset(
+            ProvinceReviewer.objects.filter(user_id=user.pk).values_list("province_id", flat=True)
+        )
+        user._scoped_province_ids = cached
+    return cached

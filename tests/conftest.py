@@ -44,6 +44,12 @@ def register(db):
 
 
 @pytest.fixture(autouse=True)
+def media_in_tmp(settings, tmp_path):
+    """Evidence files written by a test land in its own temporary folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
 def language_restored():
     """A request in Chinese leaves Chinese active in the thread (LocaleMiddleware activates it);
     each test starts and ends in the default language, so none depends on another's."""

@@ -2,8 +2,12 @@
 and change nothing.
 
 The roles: anonymous, dave (Viewer), carol (Reviewer, to whom the open evaluations are
-assigned), bob (Approver) and alice (Administrator). The register holds three zones; 2021 is
-published with a warning to decide, 2022 is open with one draft and one submitted evaluation.
+assigned), bob (Approver) and alice (Administrator); in the reporting chain rita (Zone
+reporter of Alpha, Charlie and Echo), oscar (Zone reporter of Bravo only), paul (Provincial
+reviewer of their province) and pia (Provincial reviewer of another province). The register
+holds four zones; 2021 is published with a warning to decide, 2022 is open with Alpha a
+draft, Bravo submitted, Charlie reported by its zone (with an evidence file) and Echo
+forwarded by the province.
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from evaluations.framework import framework_load
-from evaluations.models import Cycle, Decision, Evaluation, Score
+from evaluations.models import Cycle, Decision, Evaluation, Evidence, Score
+from evaluations.reporting import evidence_add, report_forward, report_save, report_submit
 from evaluations.services import (
     ScoreInput,
     cycle_open,
@@ -26,12 +31,21 @@ from evaluations.services import (
     evaluation_save,
     evaluation_submit,
 )
-from registry.models import Batch, Zone
+from registry.models import Batch, ProvinceReviewer, Zone, ZoneReporter
+from tests.evidence_files import PDF
 from tests.factories import make_batch, make_province, make_user, make_zone, score_all
-from zonetracker.permissions import ADMINISTRATOR, APPROVER, REVIEWER, VIEWER
+from zonetracker.permissions import (
+    ADMINISTRATOR,
+    APPROVER,
+    PROVINCIAL_REVIEWER,
+    REVIEWER,
+    VIEWER,
+    ZONE_REPORTER,
+)
 
-ROLES = ["anonymous", "dave", "carol", "bob", "alice"]
-SIGNED_IN = ["dave", "carol", "bob", "alice"]
+CHAIN = ["rita", "oscar", "paul", "pia"]
+ROLES = ["anonymous", "dave", "carol", "bob", "alice", *CHAIN]
+SIGNED_IN = ["dave", "carol", "bob", "alice", *CHAIN]
 WORKERS = ["carol", "bob", "alice"]
 
 
@@ -42,6 +56,9 @@ class World:
     decision: Decision
     zone: Zone
     indicators: list
+    reported: Evaluation
+    forwarded: Evaluation
+    evidence: Evidence
 
 
 def build_world() -> World:
@@ -53,6 +70,18 @@ def build_world() -> World:
     batch = make_batch(approved_on=datetime.date(2019, 1, 1))
     for name_en, name_zh in [("Alpha", "甲市"), ("Bravo", "乙市"), ("Charlie", "丙市")]:
         make_zone(name_en=name_en, name_zh=name_zh, province=province, batch=batch)
+    # Approved in 2021: evaluated from 2022 on.
+    later = make_batch(approved_on=datetime.date(2021, 6, 1))
+    make_zone(name_en="Echo", name_zh="戊市", province=province, batch=later)
+    rita = make_user("rita", ZONE_REPORTER)
+    oscar = make_user("oscar", ZONE_REPORTER)
+    paul = make_user("paul", PROVINCIAL_REVIEWER)
+    pia = make_user("pia", PROVINCIAL_REVIEWER)
+    for name_en in ["Alpha", "Charlie", "Echo"]:
+        ZoneReporter.objects.create(user=rita, zone=Zone.objects.get(name_en=name_en))
+    ZoneReporter.objects.create(user=oscar, zone=Zone.objects.get(name_en="Bravo"))
+    ProvinceReviewer.objects.create(user=paul, province=province)
+    ProvinceReviewer.objects.create(user=pia, province=make_province())
     framework_load()
     published = cycle_open(year=2021)
     published.grade1_size = 1
@@ -67,12 +96,33 @@ def build_world() -> World:
     submitted = current.evaluations.get(zone__name_en="Bravo")
     evaluation_save(evaluation=submitted, by=carol, scores=full, version=submitted.version)
     evaluation_submit(evaluation=submitted, by=carol)
+    reported = current.evaluations.get(zone__name_en="Charlie")
+    forwarded = current.evaluations.get(zone__name_en="Echo")
+    for report in [reported, forwarded]:
+        report_save(evaluation=report, by=rita, scores=full, version=report.version)
+        report_submit(evaluation=report, by=rita, version=report.version)
+    report_forward(evaluation=forwarded, by=paul, version=forwarded.version)
+    evidence = evidence_add(
+        evaluation=draft,
+        indicator=indicators[0],
+        upload=SimpleUploadedFile("proof.pdf", PDF),
+        by=rita,
+    )
     return World(
         draft=draft,
         submitted=Evaluation.objects.get(pk=submitted.pk),
         decision=Decision.objects.get(),
         zone=Zone.objects.get(name_en="Alpha"),
         indicators=indicators,
+        reported=Evaluation.objects.get(pk=reported.pk),
+        forwarded=Evaluation.objects.get(pk=forwarded.pk),
+        evidence=evidence,
+    )
+
+
+def page_path(url: str, world: World) -> str:
+    return url.format(
+        draft=world.draft.pk, forwarded=world.forwarded.pk, evidence=world.evidence.pk
     )
 
 
@@ -90,8 +140,13 @@ def snapshot() -> tuple:
         Batch.objects.count(),
         sorted(Cycle.objects.values_list("pk", "status", "grade1_size")),
         sorted(Evaluation.objects.values_list("pk", "status", "version", "reviewer_id")),
-        sorted(Score.objects.values_list("pk", "value", "note")),
+        sorted(
+            Score.objects.values_list(
+                "pk", "value", "note", "reported_value", "verification_reason"
+            )
+        ),
         sorted(Decision.objects.values_list("pk", "outcome", "rationale")),
+        sorted(Evidence.objects.values_list("pk", "replaced_at")),
     )
 
 
@@ -106,7 +161,11 @@ PAGES = {
     "/cycles/2021/rankings/": SIGNED_IN,
     "/cycles/2022/rankings/": WORKERS,
     "/cycles/2022/evaluations/": WORKERS,
-    "/evaluations/{draft}/": WORKERS,
+    "/evaluations/{draft}/": [*WORKERS, "rita", "paul"],
+    "/cycles/2022/reports/": [*WORKERS, *CHAIN],
+    "/reports/{draft}/": [*WORKERS, "rita", "paul"],
+    "/reports/{forwarded}/": [*WORKERS, "rita", "paul"],
+    "/evidence/{evidence}/": [*WORKERS, "rita", "paul"],
     "/cycles/2021/decisions/": ["bob", "alice"],
     "/admin/": ["alice"],
     "/admin/registry/zone/import/": ["alice"],
@@ -119,11 +178,13 @@ PAGES = {
 @pytest.mark.parametrize("url", list(PAGES))
 def test_each_page_is_readable_by_its_roles_only(url, role):
     world = build_world()
-    path = url.format(draft=world.draft.pk)
+    path = page_path(url, world)
     response = client_for(role).get(path)
     if role in PAGES[url]:
         assert response.status_code == 200, (path, role)
-    elif role == "anonymous" or (path.startswith("/admin/") and role in {"dave", "carol", "bob"}):
+    elif role == "anonymous" or (
+        path.startswith("/admin/") and role in {"dave", "carol", "bob", *CHAIN}
+    ):
         # Anonymous users, and non-staff at the admin, are sent to a login page.
         assert response.status_code == 302, (path, role)
         assert "login" in response["Location"]
@@ -190,6 +251,51 @@ def assign(world: World) -> tuple[str, dict]:
     }
 
 
+def report_draft(world: World) -> tuple[str, dict]:
+    data = {"version": world.draft.version}
+    for indicator in world.indicators:
+        data[f"value_{indicator.pk}"] = "6"
+        data[f"note_{indicator.pk}"] = ""
+    return f"/reports/{world.draft.pk}/save/", data
+
+
+def report_send(world: World) -> tuple[str, dict]:
+    path, data = report_draft(world)
+    return path, {**data, "send": "1"}
+
+
+def add_evidence(world: World) -> tuple[str, dict]:
+    upload = SimpleUploadedFile("proof.pdf", PDF, content_type="application/pdf")
+    return f"/reports/{world.draft.pk}/evidence/", {
+        "indicator": world.indicators[1].pk,
+        "file": upload,
+    }
+
+
+def replace_evidence(world: World) -> tuple[str, dict]:
+    path, data = add_evidence(world)
+    return path, {**data, "indicator": world.indicators[0].pk, "replaces": world.evidence.pk}
+
+
+def province_forward(world: World) -> tuple[str, dict]:
+    return f"/reports/{world.reported.pk}/forward/", {"version": world.reported.version}
+
+
+def province_return(world: World) -> tuple[str, dict]:
+    return f"/reports/{world.reported.pk}/return/", {
+        "version": world.reported.version,
+        "reason": "The park count is missing its source.",
+    }
+
+
+def ministry_verify(world: World) -> tuple[str, dict]:
+    data = {"version": world.forwarded.version}
+    for indicator in world.indicators:
+        data[f"accepted_{indicator.pk}"] = "4" if indicator == world.indicators[0] else "5"
+        data[f"reason_{indicator.pk}"] = "Customs data." if indicator == world.indicators[0] else ""
+    return f"/reports/{world.forwarded.pk}/verify/", data
+
+
 def change_language(world: World) -> tuple[str, dict]:
     return "/i18n/setlang/", {"language": "zh-hans", "next": "/"}
 
@@ -204,6 +310,13 @@ WRITES = {
     # The import page's first POST only previews: allowed means a preview page, not a write.
     import_batch: (["alice"], False),
     open_cycle: (["alice"], True),
+    report_draft: (["rita"], True),
+    report_send: (["rita"], True),
+    add_evidence: (["rita"], True),
+    replace_evidence: (["rita"], True),
+    province_forward: (["paul"], True),
+    province_return: (["paul"], True),
+    ministry_verify: (["carol", "alice"], True),
     change_language: (ROLES, False),
 }
 

@@ -25,6 +25,7 @@ from tests.test_permission_matrix import (
     change_language,
     client_for,
     import_batch,
+    page_path,
     send_back,
     snapshot,
 )
@@ -43,9 +44,16 @@ def grant(username: str, permission: str, *, staff: bool = False) -> User:
 
 
 # What each of them may do: the pages any signed-in user reads, plus the permission's own.
-# Approving carries reading the evaluations one approves, not the lists of the open cycle.
+# Approving carries reading the evaluations one approves (their reports and evidence too), not
+# the lists of the open cycle.
 READS = {
-    "sam": [*[url for url, readers in PAGES.items() if "dave" in readers], "/evaluations/{draft}/"],
+    "sam": [
+        *[url for url, readers in PAGES.items() if "dave" in readers],
+        "/evaluations/{draft}/",
+        "/reports/{draft}/",
+        "/reports/{forwarded}/",
+        "/evidence/{evidence}/",
+    ],
     "ian": [
         *[url for url, readers in PAGES.items() if "dave" in readers],
         "/admin/",
@@ -66,7 +74,7 @@ def world_with_sam_and_ian():
 @pytest.mark.parametrize("url", list(PAGES))
 def test_a_single_permission_opens_its_own_pages_and_no_other(url, username):
     world = world_with_sam_and_ian()
-    path = url.format(draft=world.draft.pk)
+    path = page_path(url, world)
     response = client_for(username).get(path)
     if url in READS[username]:
         assert response.status_code == 200, (path, username)

@@ -16,8 +16,9 @@ Only permissions, not group names, are checked anywhere; a group is a bundle of 
 named after a role. Where the state of an object matters (the cycle is open, the evaluation
 is submitted), the services check it beside the permission.
 
-A scoped role (a zone's reporter, a province's reviewer) adds its predicate to the rules
-below, e.g. ``enters_evaluation = ... | (holds(REPORT) & in_users_zones)``.
+The scoped roles (a zone's reporter, a province's reviewer) hold their permission through
+their role, and the rule narrows it to the zones and provinces assigned to them: scopes are
+data, read by ``in_users_zones`` and ``in_users_provinces``.
 """
 
 from __future__ import annotations
@@ -41,8 +42,12 @@ VIEWER = "Viewer"
 REVIEWER = "Reviewer"
 APPROVER = "Approver"
 ADMINISTRATOR = "Administrator"
+# Scoped roles: what they may do reaches only the zones and provinces assigned to the user
+# (``registry.ZoneReporter``, ``registry.ProvinceReviewer``).
+ZONE_REPORTER = "Zone reporter"
+PROVINCIAL_REVIEWER = "Provincial reviewer"
 
-ROLES = [VIEWER, REVIEWER, APPROVER, ADMINISTRATOR]
+ROLES = [VIEWER, REVIEWER, APPROVER, ADMINISTRATOR, ZONE_REPORTER, PROVINCIAL_REVIEWER]
 
 # The roles whose members are staff: they reach the admin site.
 STAFF_ROLES = {ADMINISTRATOR}
@@ -63,6 +68,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "evaluations.approve_evaluation",
         "evaluations.decide",
     ],
+    ZONE_REPORTER: [*_READ_REGISTER, *_READ_CYCLES, "evaluations.report_evaluation"],
+    PROVINCIAL_REVIEWER: [*_READ_REGISTER, *_READ_CYCLES, "evaluations.forward_evaluation"],
     ADMINISTRATOR: [
         *_READ_REGISTER,
         *_READ_EVALUATIONS,
@@ -85,6 +92,19 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "registry.add_zone",
         "registry.change_zone",
         "registry.import_zone",
+        "registry.view_zonereporter",
+        "registry.add_zonereporter",
+        "registry.change_zonereporter",
+        "registry.delete_zonereporter",
+        "registry.view_provincereviewer",
+        "registry.add_provincereviewer",
+        "registry.change_provincereviewer",
+        "registry.delete_provincereviewer",
+        "evaluations.view_evidence",
+        "evaluations.view_validationrule",
+        "evaluations.add_validationrule",
+        "evaluations.change_validationrule",
+        "evaluations.delete_validationrule",
         "auth.view_user",
         "auth.add_user",
         "auth.change_user",
@@ -181,6 +201,22 @@ def entered_or_edited(user: User, evaluation: Any) -> bool:
     return evaluation.was_changed_by(user)
 
 
+@rules.predicate
+def in_users_zones(user: User, evaluation: Any) -> bool:
+    """The evaluation's zone is one the user reports for (``registry.ZoneReporter``)."""
+    from registry.models import scoped_zone_ids
+
+    return evaluation.zone_id in scoped_zone_ids(user)
+
+
+@rules.predicate
+def in_users_provinces(user: User, evaluation: Any) -> bool:
+    """The evaluation's zone lies in a province the user pre-reviews."""
+    from registry.models import scoped_province_ids
+
+    return evaluation.zone.province_id in scoped_province_ids(user)
+
+
 # --- rules -------------------------------------------------------------------------------
 
 # Entering an evaluation's scores, reading its page, approving and returning it. Whoever may
@@ -189,10 +225,16 @@ def entered_or_edited(user: User, evaluation: Any) -> bool:
 enters_evaluation = holds("evaluations.change_score") | (
     holds("evaluations.enter_evaluation") & is_assigned_reviewer
 )
+# The reporting chain: a zone's reporter reports its figures, a province's reviewer forwards
+# or returns its zones' reports; each reads the reports it acts on, and nothing else.
+reports_evaluation = holds("evaluations.report_evaluation") & in_users_zones
+forwards_evaluation = holds("evaluations.forward_evaluation") & in_users_provinces
 reads_evaluation = (
     holds("evaluations.approve_evaluation")
     | holds("evaluations.change_evaluation")
     | enters_evaluation
+    | reports_evaluation
+    | forwards_evaluation
 )
 approves_evaluation = holds("evaluations.approve_evaluation") & ~entered_or_edited
 returns_evaluation = holds("evaluations.approve_evaluation")
@@ -215,6 +257,8 @@ _object_rule("evaluations.view_evaluation", reads_evaluation)
 _object_rule("evaluations.enter_evaluation", enters_evaluation)
 _object_rule("evaluations.approve_evaluation", approves_evaluation)
 _object_rule("evaluations.decide", decides)
+_object_rule("evaluations.report_evaluation", reports_evaluation)
+_object_rule("evaluations.forward_evaluation", forwards_evaluation)
 rules.add_perm("evaluations.return_evaluation", returns_evaluation)
 rules.add_perm("evaluations.follow_decisions", follows_decisions)
 # Trying another policy on a cycle (what if), without saving it: Approvers and whoever may

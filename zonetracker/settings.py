@@ -257,6 +257,25 @@ STORAGES = {
 # Source maps (Swagger UI's, megabytes) are served as they are: compressing them, with Brotli
 # at its slowest, would take most of collectstatic's time for files nobody reads.
 WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, "map"]
+# Evidence files of the reporting chain go through Django's storage API: a local folder by
+# default; with ZONETRACKER_FILE_STORAGE=s3, any S3-compatible store through django-storages
+# (install django-storages[s3]; boto3 reads AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), so
+# that several hosts serve the same files. They are only ever served through the download
+# view, which checks who may read them, never from a public URL.
+MEDIA_ROOT = Path(os.environ.get("ZONETRACKER_MEDIA_ROOT", BASE_DIR / "media"))
+if os.environ.get("ZONETRACKER_FILE_STORAGE", "local") == "s3":
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ["ZONETRACKER_S3_BUCKET"],
+            "endpoint_url": os.environ.get("ZONETRACKER_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("ZONETRACKER_S3_REGION") or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+EVIDENCE_MAX_BYTES = env_int("ZONETRACKER_EVIDENCE_MAX_BYTES", 10 * 1024 * 1024)
 
 # Uploads: imports are capped by zonetracker itself (registry.importing); these keep Django's
 # own request parsing bounded as well.

@@ -246,18 +246,18 @@ def test_the_progress_counts_each_reviewers_and_each_provinces_evaluations(
 ) -> None:
     page = html(login(bob).get(progress_url()))
 
-    # evaluations, assigned, draft, submitted, returned, approved
+    # evaluations, assigned, draft, reported, forwarded, submitted, returned, approved
     assert table_rows(page, "by-reviewer") == {
-        "carol": [2, 2, 0, 1, 1, 0],
-        "erin": [2, 2, 1, 0, 0, 1],
-        "Not assigned": [1, 0, 1, 0, 0, 0],
-        "All": [5, 4, 2, 1, 1, 1],
+        "carol": [2, 2, 0, 0, 0, 1, 1, 0],
+        "erin": [2, 2, 1, 0, 0, 0, 0, 1],
+        "Not assigned": [1, 0, 1, 0, 0, 0, 0, 0],
+        "All": [5, 4, 2, 0, 0, 1, 1, 1],
     }
     province = under_way.evaluations.get(zone__name_en="Alpha").zone.province.name_en
     assert table_rows(page, "by-province") == {
-        province: [4, 4, 1, 1, 1, 1],
-        "Otherprovince": [1, 0, 1, 0, 0, 0],
-        "All": [5, 4, 2, 1, 1, 1],
+        province: [4, 4, 1, 0, 0, 1, 1, 1],
+        "Otherprovince": [1, 0, 1, 0, 0, 0, 0, 0],
+        "All": [5, 4, 2, 0, 0, 1, 1, 1],
     }
 
 

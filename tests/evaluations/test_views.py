@@ -782,6 +782,8 @@ def test_the_queue_counts_the_evaluations_by_status(bob_client: Client, worked: 
     assert {label: int(number) for number, label in figures} == {
         "evaluations": 3,
         "draft": 2,
+        "reported by the zone": 0,
+        "forwarded by the province": 0,
         "submitted": 1,
         "returned": 0,
         "approved": 0,

@@ -8,7 +8,15 @@ from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from zonetracker.permissions import ADMINISTRATOR, APPROVER, REVIEWER, ROLES, VIEWER
+from zonetracker.permissions import (
+    ADMINISTRATOR,
+    APPROVER,
+    PROVINCIAL_REVIEWER,
+    REVIEWER,
+    ROLES,
+    VIEWER,
+    ZONE_REPORTER,
+)
 
 
 @pytest.mark.django_db
@@ -61,6 +69,8 @@ def test_demo_accounts_get_one_account_per_role_and_print_working_passwords(sett
         "approver": APPROVER,
         "reviewer": REVIEWER,
         "viewer": VIEWER,
+        "reporter": ZONE_REPORTER,
+        "province": PROVINCIAL_REVIEWER,
     }
     assert User.objects.get(username="admin").is_staff
     assert not User.objects.get(username="viewer").is_staff

@@ -7,13 +7,24 @@ from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from zonetracker.permissions import ADMINISTRATOR, APPROVER, REVIEWER, STAFF_ROLES, VIEWER
+from zonetracker.permissions import (
+    ADMINISTRATOR,
+    APPROVER,
+    PROVINCIAL_REVIEWER,
+    REVIEWER,
+    STAFF_ROLES,
+    VIEWER,
+    ZONE_REPORTER,
+)
 
 DEMO_ACCOUNTS = [
     ("admin", ADMINISTRATOR),
     ("approver", APPROVER),
     ("reviewer", REVIEWER),
     ("viewer", VIEWER),
+    # The reporting chain; seed_demo gives them a zone and its province as their scope.
+    ("reporter", ZONE_REPORTER),
+    ("province", PROVINCIAL_REVIEWER),
 ]
 
 
@@ -42,4 +53,4 @@ class Command(BaseCommand):
                 rows.append((username, password, role))
         self.stdout.write("Demo accounts (passwords are new on every run):")
         for username, password, role in rows:
-            self.stdout.write(f"  {role:<14} user: {username:<10} password: {password}")
+            self.stdout.write(f"  {role:<19} user: {username:<10} password: {password}")
