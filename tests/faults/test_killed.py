@@ -63,12 +63,6 @@ def batch_file(rows: int) -> bytes:
     return text.getvalue().encode("utf-8")
 
 
-def backup_left(folder: Path, label: str) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.name.startswith(f"backup-{label}") or (
-        p.name.endswith(".partial")
-    ))
-
-
 @dataclass(frozen=True)
 class Workload:
     """One command as the harness drives it.
@@ -91,11 +85,14 @@ class Workload:
 
 def backup_check(folder: Path, label: str, outcome: Outcome) -> str:
     """A finished backup is whole (it restores: SQLite opens it, pg_restore lists it); a killed
-    one leaves no file under the backup's name, and at most its hidden partial file, which the
-    next run removes."""
+    one leaves no file under the backup's name, at most its hidden partial file, which the
+    next run removes with a message."""
     written = [p for p in folder.iterdir() if p.name.startswith(f"backup-{label}")]
+    partial = list(folder.glob(".*.partial"))
+    if label.endswith("-again"):
+        assert not partial, "the next backup left the partial file in place"
     if outcome.status is None and not written:
-        return "no backup file"
+        return "no backup file" + (", a hidden partial one" if partial else "")
     assert len(written) == 1, written
     if written[0].suffix == ".sqlite3":
         import sqlite3
@@ -168,9 +165,11 @@ def differences(found: dict, expected: dict) -> dict:
     return {name: (found[name], expected[name]) for name in found if found[name] != expected[name]}
 
 
-REPORT = Path(os.environ.get("ZONETRACKER_FAULTS_REPORT", "")) if os.environ.get(
-    "ZONETRACKER_FAULTS_REPORT"
-) else None
+REPORT = (
+    Path(os.environ.get("ZONETRACKER_FAULTS_REPORT", ""))
+    if os.environ.get("ZONETRACKER_FAULTS_REPORT")
+    else None
+)
 
 
 @pytest.mark.parametrize("workload", WORKLOADS, ids=lambda w: w.name)
@@ -227,6 +226,7 @@ def test_a_killed_run_leaves_the_state_before_or_after_and_runs_again(
             f" ({fraction:.0%}): as {state}{'; ' + extra if extra else ''};"
             f" again: exit {again.status} in {again.seconds:.2f} s, as after"
             f"{'; ' + again.output.strip().splitlines()[-1] if again.status else ''}"
+            f"{'; ' + again.output.strip().splitlines()[0] if 'Removed' in again.output else ''}"
         )
     print("\n".join(lines))
     if REPORT:
