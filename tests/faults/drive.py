@@ -37,7 +37,9 @@ def prepare(workload: str, folder: Path, size: int) -> None:
 
         call_command("migrate", verbosity=0)
         register_build(size=size)
-        User.objects.create_superuser(ADMIN, "", "faults-password")
+        from tests.factories import PASSWORD
+
+        User.objects.create_superuser(ADMIN, "", PASSWORD)
     elif workload == "import_scores":
         _scores_taken_out(folder / "scores.csv")
     elif workload == "publish_cycle":
