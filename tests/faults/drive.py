@@ -51,7 +51,7 @@ def prepare(workload: str, folder: Path, size: int) -> None:
         _previewed(folder / "zones.csv", folder / "confirm.json")
 
 
-def _scores_taken_out(path: Path, zones: int = 250) -> None:
+def _scores_taken_out(path: Path, zones: int = 150) -> None:
     """The scores of ``zones`` zones of the open cycle written to a file and removed, their
     evaluations back to draft: importing the file puts them back."""
     import csv

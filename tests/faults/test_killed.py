@@ -28,7 +28,7 @@ from tests.faults.harness import PROJECT, Database, Outcome, prepare, run
 
 pytestmark = pytest.mark.faults
 
-# Big enough that a kill lands in the middle of the work (16,000 scores, 3,000 zones), small
+# Big enough that a kill lands in the middle of the work (2,400 scores, 3,000 zones), small
 # enough that the whole table runs in a minute or two per engine.
 ZONES = 1_000
 NEW_ZONES = 3_000
