@@ -95,11 +95,15 @@ def cluster() -> Iterator[str]:
             capture_output=True,
             timeout=300,
         )
-    if not _ready():
+    started_here = not _ready()
+    if started_here:
         _ctl(version, "start")
         _wait_ready()
     yield version
-    if not _ready():
+    # Left as found: stopped again when this test started it.
+    if started_here:
+        _ctl(version, "stop")
+    elif not _ready():
         _ctl(version, "start")
 
 

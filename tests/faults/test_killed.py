@@ -32,7 +32,7 @@ pytestmark = pytest.mark.faults
 # enough that the whole table runs in a minute or two per engine.
 ZONES = 1_000
 NEW_ZONES = 3_000
-FRACTIONS = (0.2, 0.5, 0.8)
+FRACTIONS = (0.1, 0.3, 0.7)
 DRIVE = [sys.executable, "-m", "tests.faults.drive", "run"]
 
 
