@@ -34,11 +34,11 @@ def prepare(workload: str, folder: Path, size: int) -> None:
 
     if workload == "base":
         from bench.data import register_build
-
-        call_command("migrate", verbosity=0)
-        register_build(size=size)
         from tests.factories import PASSWORD
 
+        call_command("migrate", verbosity=0)
+        # bench's synthetic register: 2022 published, 2023 scored and approved but unranked.
+        register_build(size=size)
         User.objects.create_superuser(ADMIN, "", PASSWORD)
     elif workload == "import_scores":
         _scores_taken_out(folder / "scores.csv")
