@@ -1062,6 +1062,11 @@ class Notification(models.Model):
     link = models.CharField(_("link"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    # Its e-mail is still to send: set when the notification is written, cleared once the
+    # mail server took it (or after the last attempt), so a mail server that was down or a
+    # process killed before sending loses nothing; ``send_reminders`` tries again.
+    mail_pending = models.BooleanField(_("e-mail waiting to be sent"), default=False)
+    mail_attempts = models.PositiveSmallIntegerField(_("e-mail attempts"), default=0)
 
     objects = NotificationQuerySet.as_manager()
 

@@ -18,7 +18,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -169,18 +169,58 @@ def _mail_for(notification: Notification) -> EmailMessage:
     )
 
 
+# How often a notification's e-mail is tried (when it is written, then by each
+# ``send_reminders``) before it is logged as failed and left on the site alone.
+MAIL_ATTEMPTS = 5
+
+
 def notifications_mail(notifications: Sequence[Notification]) -> int:
     """Send the e-mail of each notification whose recipient has an address, over one
-    connection; returns how many were sent. A mail server that fails is logged, not raised:
-    the change the mail tells of is already made, and the site still shows it."""
-    messages = [_mail_for(n) for n in notifications if n.recipient.email]
-    if not messages:
+    connection; returns how many were sent.
+
+    A mail server that fails is logged, not raised: the change the mail tells of is already
+    made, and the site still shows it. The notifications stay ``mail_pending`` for
+    ``notifications_mail_retry``; after ``MAIL_ATTEMPTS`` failures each is logged as failed.
+    """
+    with_address = [n for n in notifications if n.recipient.email]
+    without = [n.pk for n in notifications if not n.recipient.email]
+    if without:
+        Notification.objects.filter(pk__in=without).update(mail_pending=False)
+    if not with_address:
         return 0
+    keys = [n.pk for n in with_address]
     try:
-        return get_connection().send_messages(messages) or 0
+        sent = get_connection().send_messages([_mail_for(n) for n in with_address]) or 0
     except Exception:  # any transport error: the notification itself stays
-        logger.exception("Notification e-mails could not be sent")
+        logger.exception("Notification e-mails could not be sent; %s kept to send again", len(keys))
+        Notification.objects.filter(pk__in=keys).update(mail_attempts=F("mail_attempts") + 1)
+        given_up = Notification.objects.filter(
+            pk__in=keys, mail_attempts__gte=MAIL_ATTEMPTS
+        ).select_related("recipient")
+        for notification in given_up:
+            logger.error(
+                "Notification %s: its e-mail to %s failed %s times and is given up; the "
+                "notification stays on the site",
+                notification.pk,
+                notification.recipient.email,
+                notification.mail_attempts,
+            )
+        given_up.update(mail_pending=False)
         return 0
+    Notification.objects.filter(pk__in=keys).update(
+        mail_pending=False, mail_attempts=F("mail_attempts") + 1
+    )
+    return sent
+
+
+def notifications_mail_retry() -> tuple[int, int]:
+    """Send again the e-mails still waiting (the mail server was down, or the process ended
+    before sending); returns how many were sent and how many still wait."""
+    waiting = list(
+        Notification.objects.filter(mail_pending=True).select_related("recipient").order_by("pk")
+    )
+    sent = notifications_mail(waiting)
+    return sent, Notification.objects.filter(mail_pending=True).count()
 
 
 def _notify(
@@ -199,7 +239,15 @@ def _notify(
         if user is None or user.pk in seen or (by is not None and user.pk == by.pk):
             continue
         seen.add(user.pk)
-        notifications.append(Notification(recipient=user, kind=kind, params=params, link=link))
+        notifications.append(
+            Notification(
+                recipient=user,
+                kind=kind,
+                params=params,
+                link=link,
+                mail_pending=bool(user.email),
+            )
+        )
     Notification.objects.bulk_create(notifications)
     if notifications:
         transaction.on_commit(lambda: notifications_mail(notifications))
@@ -399,6 +447,7 @@ def reminders_send(reminders: Sequence[Reminder]) -> list[Notification]:
                 kind=NotificationKind.REMINDER,
                 params=r.params,
                 link=reverse("evaluations:current_cycle_evaluations"),
+                mail_pending=bool(r.recipient.email),
             )
             for r in reminders
         )

@@ -408,12 +408,36 @@ def evaluation_save(
 
     Empty values are allowed in a draft; invalid ones are not. ``version`` is the version the
     editor loaded: if the evaluation has moved on since, EditConflict is raised and nothing
-    is written.
+    is written. The same save posted again (a double click, a retry after a timeout) is not
+    a conflict: when the one change since ``version`` was this editor's, with these very
+    values, it is taken as done and nothing is written.
     """
     if not can_edit(by, evaluation):
         raise PermissionDenied(_("You may not edit this evaluation."))
-    scores_write(evaluation=evaluation, by=by, scores=scores, version=version)
+    try:
+        scores_write(evaluation=evaluation, by=by, scores=scores, version=version)
+    except EditConflict as conflict:
+        if not _saved_already(conflict.evaluation, by=by, scores=scores, version=version):
+            raise
+        evaluation.version = conflict.evaluation.version
     return evaluation
+
+
+def _saved_already(
+    current: Evaluation, *, by: AbstractBaseUser, scores: Mapping[int, ScoreInput], version: int
+) -> bool:
+    """Whether ``current`` is ``version`` plus one save of ``scores`` by ``by`` and nothing else."""
+    if current.version != version + 1 or current.last_edited_by_id != by.pk:
+        return False
+    stored = {s.indicator_id: s for s in current.scores.all()}
+    for indicator_id, entry in scores.items():
+        score = stored.get(indicator_id)
+        if score is None:
+            if entry.value is not None or entry.note:
+                return False
+        elif score.value != entry.value or (entry.note is not None and score.note != entry.note):
+            return False
+    return True
 
 
 def scores_problems(

@@ -13,6 +13,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.defaultfilters import filesizeformat
@@ -246,7 +247,11 @@ class ZoneAdmin(NeverDeleteMixin, ReadOnlyHistoryMixin, ImportExportMixin, Simpl
                     request, ImportSummary(errors=confirm_form.problems())
                 )
         try:
-            return super().process_import(request, **kwargs)
+            # The import, the removal of its pending upload and the admin's log of it commit
+            # together: a process killed in between leaves the upload waiting and the
+            # register as it was, never the zones imported with their upload still pending.
+            with transaction.atomic():
+                return super().process_import(request, **kwargs)
         except TableFileError as error:
             # The stored upload is gone (confirmed twice, or expired) or no longer readable.
             return self.render_import_failure(request, ImportSummary(errors=error.problems))

@@ -43,3 +43,6 @@ urlpatterns = [
     path("", include("registry.urls")),
     path("", include("evaluations.urls")),
 ]
+
+# A database that cannot be reached is a 503 with a page of its own, not a 500.
+handler500 = "zonetracker.views.server_error"

@@ -271,6 +271,25 @@ def test_confirming_twice_explains_and_imports_once(admin_client: Client):
     assert register_counts() == (2, 1)
 
 
+def test_a_confirmation_that_dies_before_its_upload_is_removed_imports_nothing(
+    admin_client: Client, monkeypatch: pytest.MonkeyPatch
+):
+    """The import and the removal of its pending upload commit together (a process killed
+    between them must not leave the zones imported and the upload still waiting)."""
+    previewed = preview(admin_client, csv_file(two_new_zones()))
+    name = previewed.context["confirm_form"].initial["import_file_name"]
+
+    def dies(self: DatabaseTmpStorage) -> None:
+        raise RuntimeError("the process dies here")
+
+    monkeypatch.setattr(DatabaseTmpStorage, "remove", dies)
+    with pytest.raises(RuntimeError):
+        confirm(admin_client, previewed)
+
+    assert register_counts() == (0, 0)
+    assert PendingImport.objects.filter(name=name).exists()
+
+
 # --- permissions --------------------------------------------------------------------------------
 
 

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
-from evaluations.notifications import reminders_due, reminders_send
+from evaluations.notifications import notifications_mail_retry, reminders_due, reminders_send
 
 
 class Command(BaseCommand):
@@ -12,7 +12,9 @@ class Command(BaseCommand):
         "E-mail each reviewer the evaluations still to enter, and each approver the "
         "submissions awaiting approval, when a cycle's deadline is past or within --days "
         "days. One e-mail per person; whoever was reminded today is not reminded again. "
-        "Meant for a scheduler (cron, a systemd timer) to run once a day."
+        "First, the e-mails of notifications that could not be sent before (the mail server "
+        "was down) are sent again. Meant for a scheduler (cron, a systemd timer) to run once "
+        "a day, or more often to retry e-mails sooner."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -36,5 +38,11 @@ class Command(BaseCommand):
         if options["dry_run"]:
             self.stdout.write(f"Dry run: {len(reminders)} reminders would be sent.")
             return
+        sent, waiting = notifications_mail_retry()
+        if sent or waiting:
+            self.stdout.write(
+                f"{sent} notification e-mails sent that had failed before; {waiting} still "
+                "waiting (see the log)."
+            )
         reminders_send(reminders)
         self.stdout.write(f"{len(reminders)} reminders sent.")

@@ -1,5 +1,6 @@
 """Back up the whole database to a file: SQLite's online backup, or pg_dump for PostgreSQL."""
 
+import errno
 import os
 import shutil
 import sqlite3
@@ -10,6 +11,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 from django.utils import timezone
+
+# The ending of the hidden file a backup is written into before it is complete.
+PARTIAL = ".partial"
 
 
 class Command(BaseCommand):
@@ -42,25 +46,42 @@ class Command(BaseCommand):
             output.parent.chmod(0o700)
         elif not output.parent.exists():
             output.parent.mkdir(mode=0o700, parents=True)
-        try:
-            # Created here, empty and private, before anything is written into it (O_EXCL: an
-            # existing file is never overwritten, even by a backup started at the same time).
-            os.close(os.open(output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-        except FileExistsError:
-            raise CommandError(f"{output} exists already; choose another file.") from None
+        if output.exists():
+            raise CommandError(f"{output} exists already; choose another file.")
+        self._remove_unfinished(output.parent)
+        # Written under a hidden name and linked into place once whole: a run killed part-way
+        # (a deploy, the disk filling up) never leaves a file that looks like a backup.
+        partial = output.with_name(f".{output.name}.{os.getpid()}{PARTIAL}")
+        # Created here, empty and private, before anything is written into it (O_EXCL).
+        os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         previous_umask = os.umask(0o077)
         try:
             if vendor == "sqlite":
-                self._sqlite(output)
+                self._sqlite(partial)
             else:
-                self._postgresql(output)
-        except BaseException:
-            output.unlink(missing_ok=True)
-            raise
+                self._postgresql(partial)
+            partial.chmod(0o600)
+            # A link, unlike a rename, fails rather than overwrite a file made meanwhile (by a
+            # backup started at the same time).
+            os.link(partial, output)
+        except FileExistsError:
+            raise CommandError(f"{output} exists already; choose another file.") from None
+        except (OSError, sqlite3.Error) as error:
+            raise CommandError(_failure(error, output)) from None
         finally:
+            partial.unlink(missing_ok=True)
             os.umask(previous_umask)
-        output.chmod(0o600)
         self.stdout.write(f"Backup written to {output} ({output.stat().st_size} bytes).")
+
+    def _remove_unfinished(self, folder: Path) -> None:
+        """Remove what a backup killed part-way left in ``folder``, saying so; a backup still
+        running (its process alive) is left alone."""
+        for left in folder.glob(f".*{PARTIAL}"):
+            pid = left.name.removesuffix(PARTIAL).rsplit(".", 1)[-1]
+            if pid.isdigit() and _running(int(pid)):
+                continue
+            left.unlink(missing_ok=True)
+            self.stderr.write(f"Removed {left}, the unfinished file of an interrupted backup.")
 
     def _sqlite(self, output: Path) -> None:
         connection.ensure_connection()
@@ -88,4 +109,29 @@ class Command(BaseCommand):
         command.append(database["NAME"])
         result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
         if result.returncode != 0:
+            if "No space left on device" in result.stderr:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
             raise CommandError(f"pg_dump failed: {result.stderr.strip()}")
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
+
+
+def _failure(error: OSError | sqlite3.Error, output: Path) -> str:
+    """What an operator reads when the backup could not be written; nothing was left."""
+    code = getattr(error, "sqlite_errorcode", None)
+    full = getattr(error, "errno", None) == errno.ENOSPC or code == sqlite3.SQLITE_FULL
+    if full:
+        return (
+            f"The backup did not fit: no space left on the disk of {output.parent}. Nothing "
+            "was kept; free some space (or choose another --output) and run it again. The "
+            "database is unchanged."
+        )
+    return f"The backup could not be written to {output}: {error}. Nothing was kept."

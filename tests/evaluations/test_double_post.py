@@ -1,0 +1,196 @@
+"""A form posted twice (a double click, a retry after a timeout) is applied once.
+
+Each test replays the very same POST: the second finds the version it carries used up, or the
+state it asks to leave already left, says so, and changes nothing (no second history record,
+no second notification). Imports are idempotent by content: the same file again changes
+nothing (``test_import_scores``, ``tests/registry/test_import.py``), and an admin upload is
+confirmed once (``tests/registry/test_admin_import.py``).
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+from django.urls import reverse
+
+from evaluations.models import (
+    Cycle,
+    Decision,
+    Evaluation,
+    EvaluationStatus,
+    Notification,
+    NotificationKind,
+    Score,
+)
+from evaluations.services import cycle_publish, evaluation_save, evaluation_submit
+from tests.evaluations.test_services import full_scores
+from tests.evaluations.test_views import COMPLETE, action_url, detail_url, entry, login
+from tests.factories import score_all
+
+pytestmark = pytest.mark.faults
+
+
+@pytest.fixture
+def alpha(cycle: Cycle, carol: User) -> Evaluation:
+    Evaluation.objects.filter(cycle=cycle, zone__name_en="Alpha").update(reviewer=carol)
+    return cycle.evaluations.select_related("cycle").get(zone__name_en="Alpha")
+
+
+@pytest.fixture
+def submitted(alpha: Evaluation, carol: User) -> Evaluation:
+    evaluation_save(evaluation=alpha, by=carol, scores=full_scores(alpha), version=alpha.version)
+    return evaluation_submit(evaluation=alpha, by=carol)
+
+
+def twice(client: Client, url: str, data: dict) -> tuple:
+    return client.post(url, data), client.post(url, data)
+
+
+def written(evaluation: Evaluation) -> tuple:
+    """What a repeated POST must not change: the row, its history, scores, notifications."""
+    current = Evaluation.objects.get(pk=evaluation.pk)
+    return (
+        current.status,
+        current.version,
+        current.submitted_at,
+        current.approved_at,
+        current.history.count(),
+        Score.history.filter(evaluation_id=evaluation.pk).count(),
+        Notification.objects.count(),
+    )
+
+
+def test_saving_twice_saves_once_and_the_second_is_taken_as_done(alpha, carol):
+    client = login(carol)
+    data = entry(alpha, COMPLETE)
+    first = client.post(detail_url(alpha), data)
+    after_first = written(alpha)
+
+    second = client.post(detail_url(alpha), data, follow=True)
+
+    assert first.status_code == 302
+    assert second.status_code == 200
+    assert [str(m) for m in second.context["messages"]] == [
+        "The draft is saved.",
+        "The draft is saved.",
+    ]
+    assert written(alpha) == after_first
+
+
+def test_a_second_save_with_other_values_is_still_a_conflict(alpha, carol):
+    client = login(carol)
+    client.post(detail_url(alpha), entry(alpha, COMPLETE))
+    after_first = written(alpha)
+
+    second = client.post(detail_url(alpha), entry(alpha, {**COMPLETE, "P1": "3"}))
+
+    assert second.status_code == 409
+    assert "Someone else saved this evaluation" in second.content.decode()
+    assert written(alpha) == after_first
+    assert written(alpha) == after_first
+
+
+def test_submitting_twice_submits_once_and_notifies_the_approvers_once(alpha, carol, bob):
+    first, second = twice(login(carol), action_url(alpha, "submit"), entry(alpha, COMPLETE))
+
+    assert first.status_code == 302
+    # A submitted evaluation is no longer its reviewer's to edit: the repeat is refused.
+    assert second.status_code == 403
+    assert Evaluation.objects.get(pk=alpha.pk).status == EvaluationStatus.SUBMITTED
+    assert Notification.objects.filter(kind=NotificationKind.SUBMITTED, recipient=bob).count() == 1
+    submissions = [
+        h for h in Evaluation.history.filter(id=alpha.pk) if h.status == EvaluationStatus.SUBMITTED
+    ]
+    assert len(submissions) == 1
+
+
+def test_approving_twice_approves_once(submitted, bob):
+    client = login(bob)
+    data = {"version": submitted.version}
+    client.post(action_url(submitted, "approve"), data)
+    after_first = written(submitted)
+
+    second = client.post(action_url(submitted, "approve"), data, follow=True)
+
+    assert Evaluation.objects.get(pk=submitted.pk).status == EvaluationStatus.APPROVED
+    assert written(submitted) == after_first
+    assert "Only a submitted evaluation can be approved." in [
+        str(m) for m in second.context["messages"]
+    ]
+
+
+def test_returning_twice_returns_once_and_tells_the_reviewer_once(submitted, bob, carol):
+    client = login(bob)
+    data = {"version": submitted.version, "reason": "The export figure lacks its source."}
+    client.post(action_url(submitted, "return"), data)
+    after_first = written(submitted)
+
+    second = client.post(action_url(submitted, "return"), data, follow=True)
+
+    assert written(submitted) == after_first
+    assert Notification.objects.filter(kind=NotificationKind.RETURNED, recipient=carol).count() == 1
+    assert "Only a submitted evaluation can be returned." in [
+        str(m) for m in second.context["messages"]
+    ]
+
+
+def test_approving_on_the_queue_twice_approves_once(submitted, bob):
+    client = login(bob)
+    url = reverse("evaluations:cycle_evaluations_bulk", kwargs={"year": 2021})
+    data = {"action": "approve", "evaluation": [submitted.pk]}
+    client.post(url, data)
+    after_first = written(submitted)
+
+    second = client.post(url, data, follow=True)
+
+    assert written(submitted) == after_first
+    assert "Not approved: Alpha." in second.content.decode()
+
+
+@pytest.fixture
+def warning(cycle: Cycle) -> Decision:
+    """2021 published with Charlie at grade 4: a warning to decide."""
+    cycle.grade1_size = 1
+    cycle.save()
+    score_all(cycle, {"Alpha": 10, "Bravo": 7, "Charlie": 3})
+    cycle_publish(cycle=cycle)
+    return Decision.objects.select_related("cycle", "zone").get(cycle=cycle)
+
+
+def test_deciding_twice_decides_once(warning, bob):
+    client = login(bob)
+    url = reverse("evaluations:decision_record", kwargs={"year": 2021, "pk": warning.pk})
+    data = {"outcome": "warn", "rationale": "Imports fell two years running."}
+    client.post(url, data)
+    decided = Decision.objects.get(pk=warning.pk)
+    zone_history = warning.zone.history.count()
+    notifications = Notification.objects.filter(kind=NotificationKind.DECIDED).count()
+
+    second = client.post(url, data)
+
+    assert second.status_code == 400
+    assert "This was decided already (warn) by bob." in second.content.decode()
+    again = Decision.objects.get(pk=warning.pk)
+    assert (again.decided_at, again.history.count()) == (
+        decided.decided_at,
+        decided.history.count(),
+    )
+    assert warning.zone.history.count() == zone_history
+    assert Notification.objects.filter(kind=NotificationKind.DECIDED).count() == notifications
+
+
+def test_deciding_many_twice_decides_each_once(warning, bob):
+    client = login(bob)
+    url = reverse("evaluations:decisions_record_many", kwargs={"year": 2021})
+    data = {"decisions": [warning.pk], "outcome": "warn", "rationale": "Both fell."}
+    client.post(url, data)
+    decided = Decision.objects.get(pk=warning.pk)
+
+    client.post(url, data)
+
+    again = Decision.objects.get(pk=warning.pk)
+    assert (again.decided_at, again.history.count()) == (
+        decided.decided_at,
+        decided.history.count(),
+    )

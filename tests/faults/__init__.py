@@ -1,0 +1,1 @@
+"""Fault tests: processes killed mid-way, dependencies failing, forms posted twice."""
