@@ -15,7 +15,6 @@ from django.contrib import messages
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import BadRequest, PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -24,7 +23,12 @@ from django.utils.translation import gettext as _
 from evaluations.access import works_on_evaluations
 from evaluations.models import Cycle, Evaluation
 from evaluations.ranking_filters import RankingFilter
-from evaluations.ranking_table import export_filename, ranking_table, ranking_table_dataset
+from evaluations.ranking_table import (
+    export_filename,
+    ranking_page,
+    ranking_table,
+    ranking_table_dataset,
+)
 from zonetracker.tables import CONTENT_TYPES, table_bytes
 
 # Rows per page: a page lists this many zones; exports and charts cover every zone shown.
@@ -108,8 +112,8 @@ def cycle_rankings(request: HttpRequest, cycle: Cycle) -> HttpResponse:
     )
     # As on the register: a filter that cannot be read matches nothing rather than everything.
     evaluations = filterset.qs if filterset.is_valid() else Evaluation.objects.none()
-    table = ranking_table(cycle, evaluations)
     if export_format:
+        table = ranking_table(cycle, evaluations)
         response = HttpResponse(
             table_bytes(ranking_table_dataset(table), export_format),
             content_type=CONTENT_TYPES[export_format],
@@ -118,7 +122,10 @@ def cycle_rankings(request: HttpRequest, cycle: Cycle) -> HttpResponse:
             f'attachment; filename="{export_filename(cycle, export_format)}"'
         )
         return response
-    page_obj = Paginator(table.ranked, RANKINGS_PER_PAGE).get_page(request.GET.get("page"))
+    table = ranking_page(
+        cycle, evaluations, page=request.GET.get("page"), per_page=RANKINGS_PER_PAGE
+    )
+    page_obj = table.page_obj
     return render(
         request,
         "evaluations/rankings.html",
