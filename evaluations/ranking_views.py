@@ -18,10 +18,12 @@ from django.core.exceptions import BadRequest, PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from evaluations.access import works_on_evaluations
 from evaluations.models import Cycle, Evaluation
+from evaluations.published_cache import published_fragment, published_response
 from evaluations.ranking_filters import RankingFilter
 from evaluations.ranking_table import (
     export_filename,
@@ -113,31 +115,60 @@ def cycle_rankings(request: HttpRequest, cycle: Cycle) -> HttpResponse:
     # As on the register: a filter that cannot be read matches nothing rather than everything.
     evaluations = filterset.qs if filterset.is_valid() else Evaluation.objects.none()
     if export_format:
-        table = ranking_table(cycle, evaluations)
-        response = HttpResponse(
-            table_bytes(ranking_table_dataset(table), export_format),
-            content_type=CONTENT_TYPES[export_format],
+
+        def export() -> HttpResponse:
+            table = ranking_table(cycle, evaluations)
+            response = HttpResponse(
+                table_bytes(ranking_table_dataset(table), export_format),
+                content_type=CONTENT_TYPES[export_format],
+            )
+            response["Content-Disposition"] = (
+                f'attachment; filename="{export_filename(cycle, export_format)}"'
+            )
+            return response
+
+        if not cycle.is_published:
+            return export()
+        return published_response(
+            request, cycle=cycle, kind="rankings-export", role="any", build=export
         )
-        response["Content-Disposition"] = (
-            f'attachment; filename="{export_filename(cycle, export_format)}"'
+
+    def content() -> str:
+        table = ranking_page(
+            cycle, evaluations, page=request.GET.get("page"), per_page=RANKINGS_PER_PAGE
         )
-        return response
-    table = ranking_page(
-        cycle, evaluations, page=request.GET.get("page"), per_page=RANKINGS_PER_PAGE
-    )
-    page_obj = table.page_obj
-    return render(
+        return render_to_string(
+            "evaluations/includes/rankings_content.html",
+            {
+                "cycle": cycle,
+                "table": table,
+                "page_obj": table.page_obj,
+                "filterset": filterset,
+                "filtered": any(filterset.data.get(name) for name in filterset.filters),
+                "other_cycles": [
+                    c for c in readable_cycles(request.user).only("year", "status") if c != cycle
+                ],
+                "works_on_evaluations": works_on_evaluations(request.user),
+            },
+            request=request,
+        )
+
+    def page(part: str) -> HttpResponse:
+        return render(request, "evaluations/rankings.html", {"cycle": cycle, "content": part})
+
+    if not cycle.is_published:
+        return page(content())
+    return published_fragment(
         request,
-        "evaluations/rankings.html",
-        {
-            "cycle": cycle,
-            "table": table,
-            "page_obj": page_obj,
-            "filterset": filterset,
-            "filtered": any(filterset.data.get(name) for name in filterset.filters),
-            "other_cycles": [
-                c for c in readable_cycles(request.user).only("year", "status") if c != cycle
-            ],
-            "works_on_evaluations": works_on_evaluations(request.user),
-        },
+        cycle=cycle,
+        kind="rankings",
+        role=reader_role(request.user),
+        build=content,
+        render=page,
     )
+
+
+def reader_role(user: AbstractBaseUser | AnonymousUser) -> str:
+    """What a published cycle's pages show differs only between those who work on the
+    evaluations (links to the work queue, provisional years) and everybody else."""
+    return "works" if works_on_evaluations(user) else "reads"

@@ -39,6 +39,7 @@ from django.utils.translation import pgettext_lazy
 from import_export.tmp_storages import BaseStorage
 
 from registry.models import Batch, PendingImport, Province, Zone, ZoneKind
+from registry.signals import zones_written
 from zonetracker.bulk import history_copy, rows_update
 from zonetracker.tables import (
     ImportSummary,
@@ -643,6 +644,8 @@ def zones_write(*, check: ZoneCheck, user: AbstractBaseUser | None = None) -> No
                 default_change_reason=None,
                 default_date=history_date,
             )
+        if new_zones or changed or check.new_batches:
+            zones_written.send(sender=Zone, zones=[*new_zones, *changed])
 
 
 def assign_slugs(zones: Sequence[Zone]) -> None:

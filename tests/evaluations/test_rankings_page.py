@@ -25,6 +25,7 @@ from html import unescape
 from html.parser import HTMLParser
 
 import pytest
+from django.core.cache import cache
 from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
@@ -656,6 +657,9 @@ def test_the_page_and_its_exports_read_as_many_queries_for_2000_zones_as_for_20(
     add_ranked_zones(20, start=1, cycles=cycles)
     with_20 = queries_for(client, url)
     add_ranked_zones(1980, start=21, cycles=cycles)
+    # Rows written in bulk into a published cycle bypass what gives its pages a new version:
+    # the cache is emptied, so that the page is built again and its queries counted.
+    cache.clear()
     with django_assert_max_num_queries(with_20):
         response = client.get(url)
     assert response.status_code == 200
