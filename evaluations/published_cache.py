@@ -53,7 +53,10 @@ def published_cache_key(request: HttpRequest, *, cycle: Cycle, kind: str, role: 
     """The cache key of ``request`` for a published cycle's ``kind`` of response, as readers
     of ``role`` see it (roles are the caller's words: "works", "reads", "token" ...)."""
     return request_cache_key(
-        request, kind=kind, version=f"{cycle.pk}.{cycle.content_version}.{int(cycle.is_demo)}", role=role
+        request,
+        kind=kind,
+        version=f"{cycle.pk}.{cycle.content_version}.{int(cycle.is_demo)}",
+        role=role,
     )
 
 

@@ -25,8 +25,8 @@ from html import unescape
 from html.parser import HTMLParser
 
 import pytest
-from django.core.cache import cache
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
