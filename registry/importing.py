@@ -31,7 +31,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -41,6 +41,7 @@ from import_export.tmp_storages import BaseStorage
 from registry.models import Batch, PendingImport, Province, Zone, ZoneKind
 from registry.signals import zones_written
 from zonetracker.bulk import history_copy, rows_update
+from zonetracker.cache import cache_read, cache_write
 from zonetracker.tables import (
     ImportSummary,
     RowProblems,
@@ -670,16 +671,27 @@ def assign_slugs(zones: Sequence[Zone]) -> None:
 
 
 def zones_import_table(
-    table: Table, *, dry_run: bool = False, user: AbstractBaseUser | None = None
+    table: Table,
+    *,
+    dry_run: bool = False,
+    user: AbstractBaseUser | None = None,
+    pending: str = "",
 ) -> tuple[ZoneCheck, ImportSummary]:
     """Check a read batch file against the register and, when every row is good, write it.
 
     The check and the write share one transaction, so the register cannot change between
-    them; a dry run, or any problem, writes nothing.
+    them; a dry run, or any problem, writes nothing. ``pending`` names a stored upload (the
+    admin's preview, then its confirmation): the preview keeps its check, and the
+    confirmation writes that check when the register has not changed since, instead of
+    checking the file again.
     """
     with transaction.atomic():
-        check = zones_check(table, register_lookups(table))
+        check = pending_check_take(pending) if pending and not dry_run else None
+        if check is None:
+            check = zones_check(table, register_lookups(table))
         if not check.ok or dry_run:
+            if pending and check.ok:
+                pending_check_keep(pending, check)
             return check, check.summary()
         try:
             # A savepoint, so that a refused write (two imports racing for one slug) leaves
@@ -693,6 +705,40 @@ def zones_import_table(
             transaction.set_rollback(True)
             return check, check.summary(errors=[message])
     return check, check.summary()
+
+
+def register_version() -> tuple[int | None, ...]:
+    """The latest history record of zones, batches and provinces, in one query: every
+    change to the register writes one, so an equal version means an unchanged register."""
+    tables = [model.history.model._meta.db_table for model in (Zone, Batch, Province)]
+    latest = [
+        f"(SELECT MAX(history_id) FROM {connection.ops.quote_name(table)})" for table in tables
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(latest)}")
+        return tuple(cursor.fetchone())
+
+
+def _pending_check_key(name: str) -> str:
+    return f"zonetracker:checked-import:{name}"
+
+
+def pending_check_keep(name: str, check: ZoneCheck) -> None:
+    """Keep the check of the stored upload ``name`` with the register's version (in the
+    cache: a confirmation served by another process without it checks the file again)."""
+    cache_write(
+        _pending_check_key(name),
+        (register_version(), check),
+        timeout=int(PENDING_IMPORT_LIFETIME.total_seconds()),
+    )
+
+
+def pending_check_take(name: str) -> ZoneCheck | None:
+    """The kept check of ``name`` if the register is as it was then, otherwise None."""
+    kept = cache_read(_pending_check_key(name))
+    if kept is None or kept[0] != register_version():
+        return None
+    return kept[1]
 
 
 def zones_import(

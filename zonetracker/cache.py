@@ -14,7 +14,7 @@ import datetime
 import hashlib
 import logging
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
@@ -38,23 +38,31 @@ def request_cache_key(request: HttpRequest, *, kind: str, version: str, role: st
     return f"zonetracker:{kind}:{version}:{get_language()}:{role}:{digest}"
 
 
-def cached_value(key: str, build: Callable[[], T], *, timeout: int = TIMEOUT) -> T:
-    """The value stored under ``key``, or ``build()`` stored there now.
-
-    A cache that fails is logged and skipped: the value is built as if it were a miss.
-    """
+def cache_read(key: str) -> Any:
+    """What the cache holds under ``key``; None when nothing, or when the cache fails."""
     try:
-        value = cache.get(key)
-    except Exception:  # any backend's error: a Redis outage must not fail the page
-        logger.warning("The cache could not be read; building %s uncached.", key, exc_info=True)
-        return build()
-    if value is not None:
-        return value
-    value = build()
+        return cache.get(key)
+    except Exception:  # any backend's error: a Redis outage must not fail the request
+        logger.warning("The cache could not be read; %s is built uncached.", key, exc_info=True)
+        return None
+
+
+def cache_write(key: str, value: object, *, timeout: int = TIMEOUT) -> None:
+    """Keep ``value`` under ``key``; a cache that fails is logged and skipped."""
     try:
         cache.set(key, value, timeout)
     except Exception:
         logger.warning("The cache could not be written; %s stays uncached.", key, exc_info=True)
+
+
+def cached_value(key: str, build: Callable[[], T], *, timeout: int = TIMEOUT) -> T:
+    """The value stored under ``key``, or ``build()`` stored there now (built as if it were a
+    miss when the cache fails)."""
+    value = cache_read(key)
+    if value is not None:
+        return value
+    value = build()
+    cache_write(key, value, timeout=timeout)
     return value
 
 
