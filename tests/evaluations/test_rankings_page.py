@@ -271,6 +271,28 @@ def test_an_evaluation_missing_a_score_is_listed_apart_below_the_table(world, ca
     assert page.index("Not ranked: a score is missing") < page.index("Bravo")
 
 
+def test_a_long_list_of_unranked_evaluations_is_cut_and_counted(world, carol, monkeypatch):
+    monkeypatch.setattr("evaluations.ranking_table.UNRANKED_LISTED", 1)
+    evaluate(world.cycles[2023], world.zones["Delta"], None, None, None)
+    evaluate(world.cycles[2023], world.zones["Charlie"], None, None, None)
+    page = text(login(carol).get(rankings_url(2023)))
+    unranked = page[page.index("Not ranked: a score is missing") :]
+    # Listed by name: Bravo only; Charlie and Delta are counted.
+    assert "Bravo" in unranked and "Charlie" not in unranked and "Delta" not in unranked
+    assert "2 more evaluations are not ranked; the work queue lists them." in unranked
+
+
+def test_a_page_beyond_the_first_shows_its_rows_and_the_same_charts(world, dave, monkeypatch):
+    monkeypatch.setattr("evaluations.ranking_views.RANKINGS_PER_PAGE", 2)
+    first = login(dave).get(rankings_url(2022))
+    second = login(dave).get(rankings_url(2022, page=2))
+    assert ranks_by_zone(first) == {"Bravo": "1", "Alpha": "2"}
+    assert ranks_by_zone(second) == {"Delta": "3", "Echo": "4"}
+    assert "5 zones ranked." in text(second)
+    chart = re.compile(r'<svg[^>]*aria-labelledby="totals-chart-title.*?</svg>', re.S)
+    assert chart.search(first.content.decode())[0] == chart.search(second.content.decode())[0]
+
+
 def test_someone_not_signed_in_is_sent_to_sign_in(world):
     response = Client().get(rankings_url(2022))
     assert response.status_code == 302
