@@ -31,6 +31,7 @@ from registry.importing import (
     DatabaseTmpStorage,
     pending_import_claim,
     pending_import_is_waiting,
+    pending_table,
 )
 from registry.models import Batch, Province, Zone
 from registry.resources import BATCH_FORMATS, BatchXLSX, ZoneResource
@@ -273,6 +274,13 @@ class ZoneAdmin(NeverDeleteMixin, ReadOnlyHistoryMixin, ImportExportMixin, Simpl
                 return self.render_import_failure(
                     request, ImportSummary(errors=confirm_form.problems())
                 )
+            # The file as the preview read it, when its check is kept: not read again.
+            name = confirm_form.cleaned_data["import_file_name"]
+            table = pending_table(name)
+            if table is not None:
+                result = self.process_dataset(table, confirm_form, request, **kwargs)
+                DatabaseTmpStorage(name=name).remove()
+                return self.process_result(result, request)
         try:
             return super().process_import(request, **kwargs)
         except TableFileError as error:

@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import caches
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
@@ -723,19 +725,41 @@ def _pending_check_key(name: str) -> str:
     return f"zonetracker:checked-import:{name}"
 
 
+# The checks kept by this process, latest last: a confirmation served by the process that
+# showed the preview finds its check here without unpickling it.
+_KEPT_HERE = 4
+_kept_checks: dict[str, tuple[tuple[int | None, ...], ZoneCheck]] = {}
+
+
 def pending_check_keep(name: str, check: ZoneCheck) -> None:
-    """Keep the check of the stored upload ``name`` with the register's version (in the
-    cache: a confirmation served by another process without it checks the file again)."""
-    cache_write(
-        _pending_check_key(name),
-        (register_version(), check),
-        timeout=int(PENDING_IMPORT_LIFETIME.total_seconds()),
-    )
+    """Keep the check of the stored upload ``name`` with the register's version: in this
+    process, and in a shared cache (Redis) for a confirmation that another process serves.
+    A confirmation that finds it nowhere checks the file again."""
+    kept = (register_version(), check)
+    _kept_checks[name] = kept
+    while len(_kept_checks) > _KEPT_HERE:
+        del _kept_checks[next(iter(_kept_checks))]
+    if not isinstance(caches["default"], LocMemCache):
+        cache_write(
+            _pending_check_key(name), kept, timeout=int(PENDING_IMPORT_LIFETIME.total_seconds())
+        )
+
+
+def _pending_kept(name: str) -> tuple[tuple[int | None, ...], ZoneCheck] | None:
+    return _kept_checks.get(name) or cache_read(_pending_check_key(name))
+
+
+def pending_table(name: str) -> Table | None:
+    """The file of the stored upload ``name`` as the preview read it, if its check is kept."""
+    kept = _pending_kept(name)
+    return kept[1].table if kept else None
 
 
 def pending_check_take(name: str) -> ZoneCheck | None:
-    """The kept check of ``name`` if the register is as it was then, otherwise None."""
-    kept = cache_read(_pending_check_key(name))
+    """The kept check of ``name`` if the register is as it was then, otherwise None; either
+    way it is kept no longer."""
+    kept = _pending_kept(name)
+    _kept_checks.pop(name, None)
     if kept is None or kept[0] != register_version():
         return None
     return kept[1]

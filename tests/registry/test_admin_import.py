@@ -504,9 +504,12 @@ def test_the_confirmation_writes_what_the_preview_checked_without_checking_again
     )
 
 
-def test_a_confirmation_checks_again_when_the_preview_was_not_kept(admin_client: Client):
+def test_a_confirmation_checks_again_when_the_preview_was_not_kept(
+    admin_client: Client, monkeypatch: pytest.MonkeyPatch
+):
     previewed = preview(admin_client, csv_file(two_new_zones()))
     # Another process, say, without this one's memory.
+    monkeypatch.setattr("registry.importing._kept_checks", {})
     cache.clear()
 
     response = confirm(admin_client, previewed)
