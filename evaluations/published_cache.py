@@ -9,8 +9,8 @@ transaction (an UPDATE of a handful of rows), so no process or host can serve a 
 than what it shows, whatever cache backend it uses. Old entries are never read again and
 age out.
 
-Pages use ``published_fragment`` (the page's own part is cached; the header, which names
-the signed-in user, is drawn for each request); whole responses (exports, JSON) use
+Pages use ``published_fragment`` (the page's own part is cached per role; the page as drawn,
+whose header names the signed-in user, per reader); whole responses (exports, JSON) use
 ``published_response``; an API that builds plain values uses ``published_cache_key`` with
 ``zonetracker.cache.cached_value``.
 """
@@ -18,19 +18,25 @@ the signed-in user, is drawn for each request); whole responses (exports, JSON) 
 from __future__ import annotations
 
 import datetime
+import hashlib
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
+from django.contrib.messages import get_messages
 from django.db.models import F
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
+from evaluations.context_processors import unread_count_of
 from evaluations.models import Cycle, Decision
 from registry.models import Batch, Province, Zone
 from registry.signals import zones_written
 from zonetracker.cache import (
+    cache_read,
+    cache_write,
     cached_value,
     not_modified,
     request_cache_key,
@@ -71,23 +77,48 @@ def published_fragment(
     *,
     cycle: Cycle,
     kind: str,
-    role: str,
+    role: Callable[[], str],
     build: Callable[[], str],
     render: Callable[[SafeString], HttpResponse],
 ) -> HttpResponse:
-    """A page of a published cycle whose own part (``build()``, HTML) is cached.
+    """A page of a published cycle whose own part (``build()``, HTML) is cached per
+    ``role()``, and the whole page per reader.
 
-    ``render`` draws the page around that part for this request. A browser whose copy is
-    current gets a 304 without either being called.
+    ``render`` draws the page around that part for this request. The page as drawn is kept
+    for its reader too (``reader_copy_key``), so that reading it again costs a cache read; a
+    browser whose copy is current gets a 304 without anything drawn.
     """
-    key = published_cache_key(request, cycle=cycle, kind=kind, role=role)
-    etag = response_etag(key, reader=request.user.pk)
+    page_key = published_cache_key(request, cycle=cycle, kind=kind, role="page")
+    reader = reader_copy_key(request)
+    etag = response_etag(page_key, reader=reader or request.user.pk)
     changed_at = last_modified(cycle)
     unchanged = not_modified(request, etag=etag, last_modified=changed_at)
     if unchanged is not None:
         return unchanged
-    part = mark_safe(cached_value(key, lambda: str(build())))
-    return with_validators(render(part), etag=etag, last_modified=changed_at)
+    if reader:
+        kept = cache_read(f"{page_key}:{reader}")
+        if kept is not None:
+            response = HttpResponse(kept, content_type="text/html; charset=utf-8")
+            return with_validators(response, etag=etag, last_modified=changed_at)
+    part_key = published_cache_key(request, cycle=cycle, kind=kind, role=role())
+    part = mark_safe(cached_value(part_key, lambda: str(build())))
+    response = render(part)
+    if reader and response.status_code == 200:
+        cache_write(f"{page_key}:{reader}", response.content)
+    return with_validators(response, etag=etag, last_modified=changed_at)
+
+
+def reader_copy_key(request: HttpRequest) -> str | None:
+    """What makes a page as drawn for its reader theirs: their account, their unread
+    notifications (the header counts them) and the CSRF secret its forms carry. None when
+    the page must be drawn: messages wait to be shown, or the CSRF cookie is not set yet.
+    """
+    csrf_secret = request.COOKIES.get(settings.CSRF_COOKIE_NAME, "")
+    if not csrf_secret or len(get_messages(request)):
+        return None
+    user = request.user
+    unread = unread_count_of(request) if user.is_authenticated else 0
+    return hashlib.sha256(f"{user.pk}|{unread}|{csrf_secret}".encode()).hexdigest()[:32]
 
 
 def published_response(

@@ -109,15 +109,19 @@ def cycle_rankings(request: HttpRequest, cycle: Cycle) -> HttpResponse:
     export_format = request.GET.get("format", "")
     if export_format and export_format not in EXPORTS:
         raise BadRequest("Unknown export format.")
+    # Read only when the page or export is built: a cached one needs none of it.
     filterset = RankingFilter(
         request.GET, queryset=Evaluation.objects.for_cycle(cycle), request=request
     )
-    # As on the register: a filter that cannot be read matches nothing rather than everything.
-    evaluations = filterset.qs if filterset.is_valid() else Evaluation.objects.none()
+
+    def filtered() -> QuerySet[Evaluation]:
+        # As on the register: a filter that cannot be read matches nothing, not everything.
+        return filterset.qs if filterset.is_valid() else Evaluation.objects.none()
+
     if export_format:
 
         def export() -> HttpResponse:
-            table = ranking_table(cycle, evaluations)
+            table = ranking_table(cycle, filtered())
             response = HttpResponse(
                 table_bytes(ranking_table_dataset(table), export_format),
                 content_type=CONTENT_TYPES[export_format],
@@ -135,7 +139,7 @@ def cycle_rankings(request: HttpRequest, cycle: Cycle) -> HttpResponse:
 
     def content() -> str:
         table = ranking_page(
-            cycle, evaluations, page=request.GET.get("page"), per_page=RANKINGS_PER_PAGE
+            cycle, filtered(), page=request.GET.get("page"), per_page=RANKINGS_PER_PAGE
         )
         return render_to_string(
             "evaluations/includes/rankings_content.html",
@@ -162,7 +166,7 @@ def cycle_rankings(request: HttpRequest, cycle: Cycle) -> HttpResponse:
         request,
         cycle=cycle,
         kind="rankings",
-        role=reader_role(request.user),
+        role=lambda: reader_role(request.user),
         build=content,
         render=page,
     )

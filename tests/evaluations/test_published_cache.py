@@ -100,6 +100,7 @@ def test_each_role_is_cached_apart(world, dave, bob):
 
 def test_a_browser_with_the_current_copy_is_told_not_modified(world, dave, bob):
     client = login(dave)
+    client.get(rankings_url(2022))  # the first page sets the CSRF cookie its forms carry
     response = client.get(rankings_url(2022))
     assert response["Last-Modified"]
     etag = response["ETag"]
@@ -173,3 +174,13 @@ def test_a_redis_that_does_not_answer_serves_the_page_uncached(world, dave, sett
     assert response.status_code == 200 and csv.status_code == 200
     assert [row.zone.split()[0] for row in table_rows(response)][:2] == ["Bravo", "Alpha"]
     assert "could not be read" in caplog.text
+
+
+def test_each_reader_gets_the_page_drawn_for_them(world, dave, bob):
+    for _ in range(2):
+        login(bob).get(rankings_url(2022))
+    client = login(dave)
+    client.get(rankings_url(2022))
+    page = client.get(rankings_url(2022)).content.decode()
+    assert '<span class="site-user">dave</span>' in page
+    assert '<span class="site-user">bob</span>' not in page
