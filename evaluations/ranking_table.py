@@ -78,6 +78,11 @@ class Movement:
         return ""
 
 
+# Lazy labels: each is worded in the language active when it is shown.
+_RECOMMENDATION_LABELS = dict(Recommendation.choices)
+_OUTCOME_LABELS = dict(Outcome.choices)
+
+
 @dataclass(frozen=True)
 class RankingLine:
     """One zone's line of the rankings, as the page and its exports show it."""
@@ -99,12 +104,11 @@ class RankingLine:
 
     @property
     def recommendation_label(self) -> str:
-        labels = dict(Recommendation.choices)
-        return str(labels.get(self.row.recommendation, ""))
+        return str(_RECOMMENDATION_LABELS.get(self.row.recommendation, ""))
 
     @property
     def decision_label(self) -> str:
-        return str(dict(Outcome.choices).get(self.row.decision, ""))
+        return str(_OUTCOME_LABELS.get(self.row.decision, ""))
 
     def export_cells(self) -> list[object]:
         """The line's cells in the order of ``export_headers``; None where nothing applies."""
