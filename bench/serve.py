@@ -201,7 +201,7 @@ def measure(args: argparse.Namespace, database_url: str) -> dict:
             timeout=600,
         ).splitlines()[-1]
     )
-    cookie = f"sessionid={built['cookie']}"
+    cookie = built["cookie"]
     port = args.port or free_port()
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryFile() as log:
