@@ -33,7 +33,7 @@ from evaluations.models import (
 )
 from evaluations.selectors import evaluations_withdrawn_on_exit
 from registry.models import Zone, ZoneStatus
-from zonetracker.bulk import history_copy, rows_set
+from zonetracker.bulk import history_copy_rows, rows_set
 from zonetracker.permissions import entered_or_edited
 
 # Fields of an indicator that a new cycle copies from the previous framework.
@@ -597,7 +597,7 @@ def rankings_compute(*, cycle: Cycle, by: AbstractBaseUser | None = None) -> lis
         cycle.measure_bounds, cycle.ranked_at = measure_bounds, ranked_at
         # Only the figures are read, and only those that change are written, in one set-based
         # UPDATE per thousand rows; the database copies the rows just written into
-        # simple-history's records (history_copy needs no more than their ids).
+        # simple-history's records (history_copy_rows needs no more than their ids).
         changed = []
         for pk, total, rank, grade in (
             cycle.evaluations.order_by()
@@ -608,8 +608,8 @@ def rankings_compute(*, cycle: Cycle, by: AbstractBaseUser | None = None) -> lis
             if (total, rank, grade) != (result.total, result.rank, result.grade):
                 changed.append((pk, result.total, result.rank, result.grade))
         rows_set(Evaluation, ["total", "rank", "grade"], changed)
-        history_copy(
-            [Evaluation(pk=row[0]) for row in changed],
+        history_copy_rows(
+            [row[0] for row in changed],
             Evaluation,
             update=True,
             default_user=by,

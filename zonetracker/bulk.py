@@ -133,7 +133,47 @@ def history_copy(
             default_date=default_date,
         )
         return
-    user = default_user or history.get_default_history_user(objs[0])
+    history_copy_rows(
+        [obj.pk for obj in objs],
+        model,
+        update=update,
+        default_user=default_user or history.get_default_history_user(objs[0]),
+        default_change_reason=default_change_reason,
+        default_date=default_date,
+        batch_size=batch_size,
+    )
+
+
+def history_copy_rows(
+    pks: Sequence[object],
+    model: type[Model],
+    *,
+    update: bool,
+    default_user: AbstractBaseUser | None = None,
+    default_change_reason: str | None = "",
+    default_date: datetime.datetime | None = None,
+    batch_size: int = 500,
+) -> None:
+    """``history_copy`` for writers that hold the ids of the rows written, not instances
+    (``rankings_compute`` writes tuples): no instance is built, unless the historical model
+    has columns of its own, when the rows are read back for ``history_copy``."""
+    if not pks or not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
+        return
+    history = get_history_manager_for_model(model).model
+    tracked = list(history.tracked_fields)
+    columns = {field.attname for field in history._meta.concrete_fields}
+    if columns != {field.attname for field in tracked} | _HISTORY_COLUMNS:
+        history_copy(
+            list(model._default_manager.filter(pk__in=pks)),
+            model,
+            update=update,
+            default_user=default_user,
+            default_change_reason=default_change_reason,
+            default_date=default_date,
+            batch_size=batch_size,
+        )
+        return
+    user = default_user or history.get_default_history_user(model(pk=pks[0]))
     connection = connections[router.db_for_write(history)]
     quote = connection.ops.quote_name
     opts, history_opts = model._meta, history._meta
@@ -152,10 +192,10 @@ def history_copy(
     ]
     pk = quote(opts.pk.column)
     with connection.cursor() as cursor:
-        for start in range(0, len(objs), batch_size):
+        for start in range(0, len(pks), batch_size):
             ids = [
-                opts.pk.get_db_prep_value(obj.pk, connection)
-                for obj in objs[start : start + batch_size]
+                opts.pk.get_db_prep_value(value, connection)
+                for value in pks[start : start + batch_size]
             ]
             cursor.execute(
                 f"INSERT INTO {quote(history_opts.db_table)} ({', '.join(targets)}) "
