@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime
 import random
+import secrets
+import string
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -146,10 +148,13 @@ def cycle_publish_quickly(cycle: Cycle, approver: User) -> None:
 
 
 def session_cookie(user: User) -> str:
-    """A signed-in session of ``user``, stored in the database, as its cookie's value."""
+    """The ``Cookie`` header of a browser signed in as ``user``: its session, stored in the
+    database, and the CSRF cookie that a browser holds after its first page."""
     client = Client()
     client.force_login(user)
-    return client.cookies[settings.SESSION_COOKIE_NAME].value
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    csrf_secret = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(32))
+    return f"{settings.SESSION_COOKIE_NAME}={session}; {settings.CSRF_COOKIE_NAME}={csrf_secret}"
 
 
 def _zones_create(size: int, rng: random.Random) -> list[Zone]:

@@ -18,6 +18,8 @@ import csv
 import io
 import json
 import os
+import re
+import resource
 import shutil
 import statistics
 import sys
@@ -31,7 +33,11 @@ import django
 django.setup()
 
 from django.conf import settings  # noqa: E402
+from django.contrib.auth.models import User  # noqa: E402
+from django.core.files.uploadedfile import SimpleUploadedFile  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.urls import reverse  # noqa: E402
 from django.utils.text import slugify  # noqa: E402
 
 from registry.importing import (  # noqa: E402
@@ -44,6 +50,7 @@ from registry.models import Batch, Province, Zone  # noqa: E402
 # Batches of the file: new to the register, so the import creates them as well.
 FIRST_BATCH = 8
 ZONES_PER_BATCH = 2_000
+ADMIN_USERNAME = "bench-administrator"
 
 
 def batch_file(rows: int) -> tuple[bytes, list[tuple]]:
@@ -118,16 +125,64 @@ def timed_import(raw: bytes, expected: tuple[int, int, int]) -> float:
     return seconds
 
 
+def admin_import(raw: bytes, rows: int) -> tuple[float, float]:
+    """Seconds of the admin's upload with its preview, and of its confirmation, of ``raw``.
+
+    Through Django's test client, as an administrator's browser sends them; the confirmation
+    posts back the hidden fields of the preview's form.
+    """
+    user = User.objects.filter(username=ADMIN_USERNAME).first() or User.objects.create_superuser(
+        ADMIN_USERNAME, email="", password=None
+    )
+    client = Client()
+    client.force_login(user)
+    upload = SimpleUploadedFile("zones.csv", raw, content_type="text/csv")
+    started = time.perf_counter()
+    preview = client.post(
+        reverse("admin:registry_zone_import"),
+        {"resource": "0", "format": "0", "import_file": upload},
+    )
+    previewed = time.perf_counter() - started
+    page = preview.content.decode()
+    if preview.status_code != 200 or "process_import" not in page:
+        raise SystemExit(f"the admin's preview failed ({preview.status_code})")
+    hidden = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', page))
+    started = time.perf_counter()
+    confirmed = client.post(reverse("admin:registry_zone_process_import"), hidden)
+    seconds = time.perf_counter() - started
+    if confirmed.status_code != 302 or Zone.objects.count() < rows:
+        raise SystemExit(f"the admin's confirmation failed ({confirmed.status_code})")
+    return previewed, seconds
+
+
+def peak_memory_mb() -> float:
+    """The peak resident memory of this process so far, in MB (Linux reports kB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--template", type=Path, required=True)
     parser.add_argument("--rows", type=int, default=10_000)
-    parser.add_argument("--repetitions", type=int, default=3)
+    parser.add_argument("--repetitions", type=int, default=5)
+    parser.add_argument(
+        "--memory-only",
+        action="store_true",
+        help="import once and print the process's peak memory (run in a process of its own)",
+    )
     args = parser.parse_args(argv)
+    if args.memory_only:
+        fresh_database(args.template)
+        raw, _records = batch_file(args.rows)
+        before = peak_memory_mb()
+        timed_import(raw, (args.rows, 0, 0))
+        json.dump({"before_mb": before, "peak_mb": peak_memory_mb()}, sys.stdout)
+        sys.stdout.write("\n")
+        return
 
     fresh_database(args.template)
     raw, records = batch_file(args.rows)
-    plain, imports, reimports = [], [], []
+    plain, imports, reimports, previews, confirms = [], [], [], [], []
     for _ in range(args.repetitions):
         fresh_database(args.template)
         plain.append(plain_bulk_create(records))
@@ -135,6 +190,11 @@ def main(argv: list[str] | None = None) -> None:
         imports.append(timed_import(raw, (args.rows, 0, 0)))
         # The same file again: every row is checked and found unchanged; nothing is written.
         reimports.append(timed_import(raw, (0, 0, args.rows)))
+        fresh_database(args.template)
+        preview, confirm = admin_import(raw, args.rows)
+        previews.append(preview)
+        confirms.append(confirm)
+    admin = [p + c for p, c in zip(previews, confirms, strict=True)]
     report = {
         "rows": args.rows,
         "bytes": len(raw),
@@ -144,6 +204,10 @@ def main(argv: list[str] | None = None) -> None:
         # Ratios taken within each repetition, so that a slow moment affects both sides.
         "import_ratio": statistics.median(i / p for i, p in zip(imports, plain, strict=True)),
         "reimport_ratio": statistics.median(i / p for i, p in zip(reimports, plain, strict=True)),
+        "admin_preview_seconds": statistics.median(previews),
+        "admin_confirm_seconds": statistics.median(confirms),
+        "admin_seconds": statistics.median(admin),
+        "admin_ratio": statistics.median(a / p for a, p in zip(admin, plain, strict=True)),
     }
     json.dump(report, sys.stdout)
     sys.stdout.write("\n")

@@ -1,10 +1,12 @@
-"""The rankings page served by gunicorn on PostgreSQL, under load, against a trivial view.
+"""The rankings pages served by gunicorn on PostgreSQL, under load, against a trivial view.
 
-Creates its own database (``zt_bench`` unless told otherwise), migrates it, builds a register
-of ``--size`` zones, starts gunicorn with two workers on a free port of 127.0.0.1, loads
-``/bench/ping/`` and then the rankings page for a fixed time at a fixed concurrency, stops
-gunicorn and drops the database, whatever happened. Prints one line of JSON; when PostgreSQL
-cannot be reached it prints why and measures nothing.
+Creates a database of its own (the name of ``--database-url`` with this process's id added,
+so that it never touches a database of anybody else's), migrates it, builds a register of
+``--size`` zones, starts gunicorn with two workers on ``--port`` (a free port of 127.0.0.1
+by default), sends a fixed number of requests to ``/bench/ping/``, to a published cycle's
+rankings (served from the cache) and to an open cycle's provisional rankings (built for each
+request), five runs each in turn, stops gunicorn and drops its database, whatever happened.
+Prints one line of JSON; when PostgreSQL cannot be reached it prints why and measures nothing.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import json
 import os
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -22,14 +25,18 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import IO
+from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
 import psycopg
 
-from bench.load import load_run
+from bench.load import LoadResult, load_run
 
 PROJECT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/zt_bench"
+# Requests per run, and runs, of each URL under load.
+REQUESTS = {"ping": 600, "published": 600, "provisional": 60}
+RUNS = 5
 
 
 def free_port() -> int:
@@ -62,7 +69,6 @@ def database_name(database_url: str) -> str:
 def database_create(database_url: str) -> None:
     name = database_name(database_url)
     with _maintenance(database_url) as server:
-        server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         server.execute(f'CREATE DATABASE "{name}"')
 
 
@@ -150,23 +156,43 @@ def wait_until_up(base: str, server: subprocess.Popen, log: IO[bytes], timeout: 
     raise SystemExit("gunicorn did not answer in time")
 
 
-def _load(url: str, cookie: str, args: argparse.Namespace) -> dict:
-    status = _status(url, cookie)
-    if status != 200:
-        raise SystemExit(f"{url} answered {status} through gunicorn, not 200")
-    # A short warm-up first: workers import lazily and open their database connections.
-    load_run(url, cookie=cookie, seconds=2, connections=args.connections)
-    result = load_run(url, cookie=cookie, seconds=args.seconds, connections=args.connections)
+def _loads(base: str, urls: dict[str, str], cookie: str, args: argparse.Namespace) -> dict:
+    """Each URL loaded ``RUNS`` times in turn (so that a busy moment of the machine falls on
+    all of them alike): the median of each URL's runs, and of its ratios to the trivial
+    view's run just before."""
+    for path in urls.values():
+        status = _status(base + path, cookie)
+        if status != 200:
+            raise SystemExit(f"{path} answered {status} through gunicorn, not 200")
+        # A warm-up: workers import lazily, open their connections, fill the cache.
+        load_run(base + path, cookie=cookie, requests=20, connections=args.connections)
+    runs: dict[str, list[LoadResult]] = {label: [] for label in urls}
+    for _ in range(RUNS):
+        for label, path in urls.items():
+            runs[label].append(
+                load_run(
+                    base + path,
+                    cookie=cookie,
+                    requests=REQUESTS[label],
+                    connections=args.connections,
+                )
+            )
+    ping = runs["ping"]
     return {
-        "tool": result.tool,
-        "requests": result.requests,
-        "failures": result.failures,
-        "per_second": result.per_second,
+        label: {
+            "requests": sum(r.requests for r in results),
+            "failures": sum(r.failures for r in results),
+            "per_second": statistics.median(r.per_second for r in results),
+            "ratio": statistics.median(
+                r.per_second / p.per_second for r, p in zip(results, ping, strict=True)
+            ),
+        }
+        for label, results in runs.items()
     }
 
 
-def measure(args: argparse.Namespace) -> dict:
-    env = _environment(args.database_url)
+def measure(args: argparse.Namespace, database_url: str) -> dict:
+    env = _environment(database_url)
     _run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], env, timeout=300)
     built = json.loads(
         _run(
@@ -175,26 +201,22 @@ def measure(args: argparse.Namespace) -> dict:
             timeout=600,
         ).splitlines()[-1]
     )
-    cookie = f"sessionid={built['cookie']}"
-    port = free_port()
+    cookie = built["cookie"]
+    port = args.port or free_port()
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryFile() as log:
         server = gunicorn_start(env, port, args.workers, log)
         try:
             wait_until_up(base, server, log)
-            results = {}
-            targets = {"ping": "/bench/ping/"}
-            if "/cycles/<year>/rankings/" in built["urls"]:
-                targets["rankings"] = built["urls"]["/cycles/<year>/rankings/"]
-            for label, path in targets.items():
-                results[label] = _load(base + path, cookie, args)
+            results = _loads(base, built["urls"], cookie, args)
         finally:
             gunicorn_stop(server)
     return {
         "size": args.size,
         "workers": args.workers,
         "connections": args.connections,
-        "seconds": args.seconds,
+        "requests": REQUESTS,
+        "runs": RUNS,
         "loads": results,
         "notes": built["notes"],
     }
@@ -206,19 +228,54 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--size", type=int, default=2_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--connections", type=int, default=4)
-    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--port", type=int, default=0, help="gunicorn's port (default: a free one)")
+    parser.add_argument(
+        "--compute-size",
+        type=int,
+        default=10_000,
+        help="also time rankings_compute on PostgreSQL for this many zones (0: not)",
+    )
     args = parser.parse_args(argv)
+    database_url = own_database_url(args.database_url)
     try:
-        database_create(args.database_url)
+        database_create(database_url)
     except Exception as error:  # psycopg's OperationalError, a missing server, refused login
         reason = " ".join(str(error).split())
         print(json.dumps({"skipped": f"PostgreSQL is not reachable ({reason})"}))
         return
     try:
-        report = measure(args)
+        report = measure(args, database_url)
     finally:
-        database_drop(args.database_url)
+        database_drop(database_url)
+    report["database"] = database_name(database_url)
+    if args.compute_size:
+        report["compute"] = compute_on_postgresql(args.compute_size, f"{database_url}_compute")
     print(json.dumps(report))
+
+
+def compute_on_postgresql(size: int, database_url: str) -> dict:
+    """``rankings_compute`` of a ``size``-zone register on a database of its own."""
+    database_create(database_url)
+    try:
+        env = _environment(database_url)
+        _run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], env, timeout=300)
+        return json.loads(
+            _run(
+                [sys.executable, "-m", "bench.sweep", f"--size={size}", "--compute-only"],
+                env,
+                timeout=900,
+            ).splitlines()[-1]
+        )
+    finally:
+        database_drop(database_url)
+
+
+def own_database_url(database_url: str) -> str:
+    """``database_url`` naming a database of this run's own: its name, then this process's
+    id (``zt_bench`` → ``zt_bench_4242``), so that creating and dropping it touches nobody's."""
+    parts = urlsplit(database_url)
+    name = parts.path.lstrip("/") or "zt_bench"
+    return urlunsplit(parts._replace(path=f"/{name}_{os.getpid()}"))
 
 
 if __name__ == "__main__":

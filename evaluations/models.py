@@ -188,6 +188,10 @@ class Cycle(models.Model):
     # When the totals, ranks and grades were last computed: every change of a value, an
     # evaluation's status or the policy computes them again, and the rankings page says when.
     ranked_at = models.DateTimeField(_("ranked at"), null=True, blank=True, editable=False)
+    # The version of what the cycle's pages show, part of their cache keys; raised by
+    # evaluations.published_cache whenever a cycle, decision or the register changes.
+    content_version = models.PositiveIntegerField(default=0, editable=False)
+    content_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     history = HistoricalRecords()
     objects = CycleQuerySet.as_manager()

@@ -12,15 +12,21 @@ from decimal import Decimal
 from functools import cached_property
 
 import tablib
-from django.db.models import QuerySet
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from evaluations.charts import Bar, bar_chart, grade_distribution_chart
-from evaluations.models import Cycle, Evaluation, Grade, Outcome, Recommendation
-from evaluations.rankings import RankingRow, export_value, previous_published_cycle, ranking_rows
+from evaluations.models import Cycle, Decision, Evaluation, Grade, Outcome, Recommendation
+from evaluations.rankings import (
+    RankingRow,
+    export_value,
+    previous_published_cycle,
+    ranking_rows,
+)
 from registry.models import Zone
 from zonetracker.punctuation import clauses
 from zonetracker.tables import demo_marked
@@ -73,6 +79,11 @@ class Movement:
         return ""
 
 
+# Lazy labels: each is worded in the language active when it is shown.
+_RECOMMENDATION_LABELS = dict(Recommendation.choices)
+_OUTCOME_LABELS = dict(Outcome.choices)
+
+
 @dataclass(frozen=True)
 class RankingLine:
     """One zone's line of the rankings, as the page and its exports show it."""
@@ -94,12 +105,11 @@ class RankingLine:
 
     @property
     def recommendation_label(self) -> str:
-        labels = dict(Recommendation.choices)
-        return str(labels.get(self.row.recommendation, ""))
+        return str(_RECOMMENDATION_LABELS.get(self.row.recommendation, ""))
 
     @property
     def decision_label(self) -> str:
-        return str(dict(Outcome.choices).get(self.row.decision, ""))
+        return str(_OUTCOME_LABELS.get(self.row.decision, ""))
 
     def export_cells(self) -> list[object]:
         """The line's cells in the order of ``export_headers``; None where nothing applies."""
@@ -120,38 +130,14 @@ class RankingLine:
         ]
 
 
-@dataclass(frozen=True)
-class RankingTable:
-    """A cycle's rankings as shown: ranked lines in rank order, then those without a rank.
-
-    ``previous`` is the published cycle that movement is measured against, if any;
-    ``compared`` says whether it carries ranks to measure against (imported results may
-    not). In a cycle of imported results every graded zone is listed, ranked or not.
-    """
+class _RankingCharts:
+    """The grade and totals charts of a ranking, drawn from its ``grade_counts``,
+    ``chart_lines`` and ``ranked_count``."""
 
     cycle: Cycle
-    previous: Cycle | None
-    ranked: list[RankingLine] = field(default_factory=list)
-    unranked: list[RankingLine] = field(default_factory=list)
-    compared: bool = False
-
-    @property
-    def has_totals(self) -> bool:
-        """Every zone listed has a rank and a total to chart (imported results may not)."""
-        return all(
-            line.evaluation.rank is not None and line.evaluation.total is not None
-            for line in self.ranked
-        )
-
-    @property
-    def lines(self) -> list[RankingLine]:
-        return [*self.ranked, *self.unranked]
-
-    @cached_property
-    def grade_counts(self) -> list[tuple[int, str, int]]:
-        """Each grade, best first, with its label and how many of the lines hold it."""
-        counts = Counter(line.evaluation.grade for line in self.ranked)
-        return [(grade.value, str(grade.label), counts[grade.value]) for grade in Grade]
+    grade_counts: list[tuple[int, str, int]]
+    chart_lines: list[RankingLine | None]
+    ranked_count: int
 
     @property
     def grade_figures(self) -> list[tuple[str, int]]:
@@ -169,13 +155,6 @@ class RankingTable:
             title=self.grade_title,
         )
 
-    @cached_property
-    def chart_lines(self) -> list[RankingLine | None]:
-        """The lines of the totals chart: the top ten and the bottom ten, None between."""
-        if len(self.ranked) <= 2 * CHART_ENDS:
-            return list(self.ranked)
-        return [*self.ranked[:CHART_ENDS], None, *self.ranked[-CHART_ENDS:]]
-
     @property
     def totals_figures(self) -> list[tuple[str, str]]:
         """The totals chart's figures, for its table: "3. Ningbo" and its total."""
@@ -188,7 +167,7 @@ class RankingTable:
     @property
     def shows_ends_only(self) -> bool:
         """Whether the totals chart leaves out the middle of the ranking."""
-        return len(self.ranked) > 2 * CHART_ENDS
+        return self.ranked_count > 2 * CHART_ENDS
 
     @property
     def totals_title(self) -> str:
@@ -232,6 +211,84 @@ class RankingTable:
         )
 
 
+@dataclass(frozen=True)
+class RankingTable(_RankingCharts):
+    """A cycle's rankings as shown: ranked lines in rank order, then those without a rank.
+
+    ``previous`` is the published cycle that movement is measured against, if any;
+    ``compared`` says whether it carries ranks to measure against (imported results may
+    not). In a cycle of imported results every graded zone is listed, ranked or not.
+    """
+
+    cycle: Cycle
+    previous: Cycle | None
+    ranked: list[RankingLine] = field(default_factory=list)
+    unranked: list[RankingLine] = field(default_factory=list)
+    compared: bool = False
+
+    @property
+    def has_totals(self) -> bool:
+        """Every zone listed has a rank and a total to chart (imported results may not)."""
+        return all(
+            line.evaluation.rank is not None and line.evaluation.total is not None
+            for line in self.ranked
+        )
+
+    @property
+    def lines(self) -> list[RankingLine]:
+        return [*self.ranked, *self.unranked]
+
+    @property
+    def ranked_count(self) -> int:
+        return len(self.ranked)
+
+    @cached_property
+    def grade_counts(self) -> list[tuple[int, str, int]]:
+        """Each grade, best first, with its label and how many of the lines hold it."""
+        counts = Counter(line.evaluation.grade for line in self.ranked)
+        return [(grade.value, str(grade.label), counts[grade.value]) for grade in Grade]
+
+    @cached_property
+    def chart_lines(self) -> list[RankingLine | None]:
+        """The lines of the totals chart: the top ten and the bottom ten, None between."""
+        if len(self.ranked) <= 2 * CHART_ENDS:
+            return list(self.ranked)
+        return [*self.ranked[:CHART_ENDS], None, *self.ranked[-CHART_ENDS:]]
+
+
+@dataclass(frozen=True)
+class RankingPage(_RankingCharts):
+    """One page of a cycle's rankings: only the lines shown are read, with the counts and the
+    charts' few lines of the whole (filtered) ranking beside them.
+
+    ``unranked`` lists at most ``UNRANKED_LISTED`` of the ``unranked_count`` evaluations that
+    have no rank.
+    """
+
+    cycle: Cycle
+    previous: Cycle | None
+    page_obj: Page
+    ranked_count: int
+    grade_counts: list[tuple[int, str, int]]
+    chart_lines: list[RankingLine | None]
+    unranked: list[RankingLine]
+    unranked_count: int
+    compared: bool = False
+    has_totals: bool = True
+
+    @property
+    def ranked(self) -> bool:
+        return self.ranked_count > 0
+
+    @property
+    def lines(self) -> bool:
+        return self.ranked_count + self.unranked_count > 0
+
+    @property
+    def unranked_not_listed(self) -> int:
+        return self.unranked_count - len(self.unranked)
+
+
 def ranking_table(cycle: Cycle, evaluations: QuerySet[Evaluation]) -> RankingTable:
     """The rankings of ``evaluations`` (some of the cycle's), keeping the cycle's own ranks.
 
@@ -251,6 +308,129 @@ def ranking_table(cycle: Cycle, evaluations: QuerySet[Evaluation]) -> RankingTab
         (ranked if listed else unranked).append(line)
     return RankingTable(
         cycle=cycle, previous=previous, ranked=ranked, unranked=unranked, compared=compared
+    )
+
+
+# Unranked evaluations listed under the rankings; the rest are counted.
+UNRANKED_LISTED = 100
+
+
+class _CountedPaginator(Paginator):
+    """A paginator told its count, read beforehand with the page's other figures."""
+
+    def __init__(self, object_list: QuerySet, per_page: int, *, count: int) -> None:
+        super().__init__(object_list, per_page)
+        self._known_count = count
+
+    @cached_property
+    def count(self) -> int:
+        return self._known_count
+
+
+def _bare_line(evaluation: Evaluation) -> RankingLine:
+    """A line without movement or decision: what the charts and the unranked list show."""
+    return RankingLine(
+        row=RankingRow(evaluation=evaluation, previous_rank=None, recommendation="", decision=""),
+        movement=Movement(""),
+    )
+
+
+def ranking_page(
+    cycle: Cycle, evaluations: QuerySet[Evaluation], *, page: object, per_page: int
+) -> RankingPage:
+    """Page ``page`` of the rankings of ``evaluations`` (some of the cycle's), reading only
+    what the page shows, so that its cost does not grow with the register.
+
+    A fixed number of queries: the counts (ranked, unranked, by grade) in one, the page's
+    evaluations with their previous ranks and decisions in another, the chart's bottom ten
+    (and its top ten beyond the first page), the first unranked evaluations, and the cycle
+    that movement is measured against.
+    """
+    previous = previous_published_cycle(cycle)
+    # In a cycle of imported results every graded zone is listed, ranked or not.
+    listed = (
+        Q(rank__isnull=False) | Q(grade__isnull=False) if cycle.imported else Q(rank__isnull=False)
+    )
+    counts = evaluations.order_by().aggregate(
+        ranked=Count("pk", filter=listed),
+        unranked=Count("pk", filter=~listed),
+        without_totals=Count("pk", filter=listed & (Q(rank__isnull=True) | Q(total__isnull=True))),
+        **{
+            f"grade_{grade.value}": Count("pk", filter=listed & Q(grade=grade.value))
+            for grade in Grade
+        },
+    )
+    # Movement needs the previous cycle's ranks: imported results may not give every one.
+    compared = previous is not None and (
+        not previous.imported
+        or not previous.evaluations.filter(grade__isnull=False, rank__isnull=True).exists()
+    )
+    related = evaluations.select_related("zone__province", "zone__batch")
+    ranked = related.filter(listed)
+    # The previous rank and the decision come with each evaluation of the page, in one query.
+    decision = Decision.objects.filter(cycle=cycle, zone_id=OuterRef("zone_id"))
+    in_order = ranked.order_by(
+        F("rank").asc(nulls_last=True), "grade", "zone__name_en", "pk"
+    ).annotate(
+        previous_rank=Subquery(
+            Evaluation.objects.filter(cycle=previous, zone_id=OuterRef("zone_id")).values("rank")[
+                :1
+            ]
+        )
+        if previous is not None
+        else Value(None, output_field=IntegerField()),
+        recommendation=Subquery(decision.values("recommendation")[:1]),
+        outcome=Subquery(decision.values("outcome")[:1]),
+    )
+    page_obj = _CountedPaginator(in_order, per_page, count=counts["ranked"]).get_page(page)
+    lines = []
+    for evaluation in page_obj.object_list:
+        row = RankingRow(
+            evaluation=evaluation,
+            previous_rank=evaluation.previous_rank,
+            recommendation=evaluation.recommendation or "",
+            decision=evaluation.outcome or "",
+        )
+        lines.append(RankingLine(row=row, movement=Movement.of(row, compared=compared)))
+    page_obj.object_list = lines
+    chart_ends = ranked.filter(rank__isnull=False).select_related(None).select_related("zone")
+    # The first page holds the chart's top ten, and all of it for a short ranking.
+    if page_obj.number == 1 and per_page >= 2 * CHART_ENDS:
+        first = [line.evaluation for line in page_obj.object_list][: 2 * CHART_ENDS]
+    else:
+        first = list(chart_ends.order_by("rank", "zone__name_en", "pk")[: 2 * CHART_ENDS])
+    # Read whatever the length, so that the page reads as many queries for any register.
+    bottom = list(chart_ends.order_by("-rank", "-zone__name_en", "-pk")[:CHART_ENDS])
+    chart_lines: list[RankingLine | None]
+    if counts["ranked"] > 2 * CHART_ENDS:
+        chart_lines = [
+            *(_bare_line(e) for e in first[:CHART_ENDS]),
+            None,
+            *reversed([_bare_line(e) for e in bottom]),
+        ]
+    else:
+        chart_lines = [_bare_line(e) for e in first]
+    unranked = []
+    if counts["unranked"]:
+        unranked = [
+            _bare_line(evaluation)
+            for evaluation in related.exclude(listed).order_by("zone__name_en", "pk")[
+                :UNRANKED_LISTED
+            ]
+        ]
+    return RankingPage(
+        cycle=cycle,
+        previous=previous,
+        page_obj=page_obj,
+        ranked_count=counts["ranked"],
+        grade_counts=[
+            (grade.value, str(grade.label), counts[f"grade_{grade.value}"]) for grade in Grade
+        ],
+        chart_lines=chart_lines,
+        unranked=unranked,
+        unranked_count=counts["unranked"],
+        compared=compared,
+        has_totals=not counts["without_totals"],
     )
 
 

@@ -15,17 +15,23 @@ from django.contrib import messages
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import BadRequest, PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from evaluations.access import works_on_evaluations
 from evaluations.models import Cycle, Evaluation
+from evaluations.published_cache import published_fragment, published_response
 from evaluations.ranking_filters import RankingFilter
-from evaluations.ranking_table import export_filename, ranking_table, ranking_table_dataset
-from evaluations.tile_map import figures_from_rows, measure_links, measure_of, tile_map
+from evaluations.ranking_table import (
+    export_filename,
+    ranking_page,
+    ranking_table,
+    ranking_table_dataset,
+)
+from evaluations.tile_map import cycle_tile_map, measure_links, measure_of
 from zonetracker.tables import CONTENT_TYPES, table_bytes
 
 # Rows per page: a page lists this many zones; exports and charts cover every zone shown.
@@ -104,39 +110,73 @@ def cycle_rankings(request: HttpRequest, cycle: Cycle) -> HttpResponse:
     export_format = request.GET.get("format", "")
     if export_format and export_format not in EXPORTS:
         raise BadRequest("Unknown export format.")
+    # Read only when the page or export is built: a cached one needs none of it.
     filterset = RankingFilter(
         request.GET, queryset=Evaluation.objects.for_cycle(cycle), request=request
     )
-    # As on the register: a filter that cannot be read matches nothing rather than everything.
-    evaluations = filterset.qs if filterset.is_valid() else Evaluation.objects.none()
-    table = ranking_table(cycle, evaluations)
+
+    def filtered() -> QuerySet[Evaluation]:
+        # As on the register: a filter that cannot be read matches nothing, not everything.
+        return filterset.qs if filterset.is_valid() else Evaluation.objects.none()
+
     if export_format:
-        response = HttpResponse(
-            table_bytes(ranking_table_dataset(table), export_format),
-            content_type=CONTENT_TYPES[export_format],
+
+        def export() -> HttpResponse:
+            table = ranking_table(cycle, filtered())
+            response = HttpResponse(
+                table_bytes(ranking_table_dataset(table), export_format),
+                content_type=CONTENT_TYPES[export_format],
+            )
+            response["Content-Disposition"] = (
+                f'attachment; filename="{export_filename(cycle, export_format)}"'
+            )
+            return response
+
+        if not cycle.is_published:
+            return export()
+        return published_response(
+            request, cycle=cycle, kind="rankings-export", role="any", build=export
         )
-        response["Content-Disposition"] = (
-            f'attachment; filename="{export_filename(cycle, export_format)}"'
+
+    def content() -> str:
+        table = ranking_page(
+            cycle, filtered(), page=request.GET.get("page"), per_page=RANKINGS_PER_PAGE
         )
-        return response
-    page_obj = Paginator(table.ranked, RANKINGS_PER_PAGE).get_page(request.GET.get("page"))
-    measure = measure_of(request.GET.get("map"))
-    return render(
+        measure = measure_of(request.GET.get("map"))
+        return render_to_string(
+            "evaluations/includes/rankings_content.html",
+            {
+                "cycle": cycle,
+                "table": table,
+                "page_obj": table.page_obj,
+                "filterset": filterset,
+                "filtered": any(filterset.data.get(name) for name in filterset.filters),
+                "other_cycles": [
+                    c for c in readable_cycles(request.user).only("year", "status") if c != cycle
+                ],
+                "works_on_evaluations": works_on_evaluations(request.user),
+                "tile_map": cycle_tile_map(cycle, measure),
+                "measure_links": measure_links(request.GET, measure),
+            },
+            request=request,
+        )
+
+    def page(part: str) -> HttpResponse:
+        return render(request, "evaluations/rankings.html", {"cycle": cycle, "content": part})
+
+    if not cycle.is_published:
+        return page(content())
+    return published_fragment(
         request,
-        "evaluations/rankings.html",
-        {
-            "cycle": cycle,
-            "table": table,
-            "page_obj": page_obj,
-            "filterset": filterset,
-            "filtered": any(filterset.data.get(name) for name in filterset.filters),
-            "other_cycles": [
-                c for c in readable_cycles(request.user).only("year", "status") if c != cycle
-            ],
-            "works_on_evaluations": works_on_evaluations(request.user),
-            "tile_map": tile_map(
-                cycle, figures_from_rows(line.row for line in table.ranked), measure
-            ),
-            "measure_links": measure_links(request.GET, measure),
-        },
+        cycle=cycle,
+        kind="rankings",
+        role=lambda: reader_role(request.user),
+        build=content,
+        render=page,
     )
+
+
+def reader_role(user: AbstractBaseUser | AnonymousUser) -> str:
+    """What a published cycle's pages show differs only between those who work on the
+    evaluations (links to the work queue, provisional years) and everybody else."""
+    return "works" if works_on_evaluations(user) else "reads"

@@ -35,7 +35,7 @@ from evaluations.models import (
 )
 from evaluations.selectors import evaluations_withdrawn_on_exit
 from registry.models import Zone, ZoneStatus
-from zonetracker.bulk import history_copy, rows_update
+from zonetracker.bulk import history_copy_rows, rows_set
 from zonetracker.permissions import entered_or_edited
 from zonetracker.punctuation import enumeration, sentences
 
@@ -725,27 +725,21 @@ def rankings_compute(*, cycle: Cycle, by: AbstractBaseUser | None = None) -> lis
         # Derived figures, like the totals: not a change anybody made, so no history record.
         Cycle.objects.filter(pk=cycle.pk).update(measure_bounds=measure_bounds, ranked_at=ranked_at)
         cycle.measure_bounds, cycle.ranked_at = measure_bounds, ranked_at
+        # Only the figures are read, and only those that change are written, in one set-based
+        # UPDATE per thousand rows; the database copies the rows just written into
+        # simple-history's records (history_copy_rows needs no more than their ids).
         changed = []
-        # Whole rows: the history records copy every field.
-        for evaluation in cycle.evaluations.order_by().select_for_update():
-            result = by_key[evaluation.pk]
-            if (evaluation.total, evaluation.rank, evaluation.grade) != (
-                result.total,
-                result.rank,
-                result.grade,
-            ):
-                evaluation.total, evaluation.rank, evaluation.grade = (
-                    result.total,
-                    result.rank,
-                    result.grade,
-                )
-                changed.append(evaluation)
-        # Django's bulk_update compiles a CASE WHEN per evaluation and field, seconds for a
-        # large cycle; rows_update runs one prepared UPDATE per evaluation instead, and the
-        # database copies the rows just written into simple-history's records.
-        rows_update(changed, ["total", "rank", "grade"])
-        history_copy(
-            changed,
+        for pk, total, rank, grade in (
+            cycle.evaluations.order_by()
+            .select_for_update()
+            .values_list("pk", "total", "rank", "grade")
+        ):
+            result = by_key[pk]
+            if (total, rank, grade) != (result.total, result.rank, result.grade):
+                changed.append((pk, result.total, result.rank, result.grade))
+        rows_set(Evaluation, ["total", "rank", "grade"], changed)
+        history_copy_rows(
+            [row[0] for row in changed],
             Evaluation,
             update=True,
             default_user=by,

@@ -12,6 +12,8 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.models import ADDITION, LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, QuerySet
@@ -30,6 +32,7 @@ from registry.importing import (
     DatabaseTmpStorage,
     pending_import_claim,
     pending_import_is_waiting,
+    pending_table,
 )
 from registry.models import Batch, Province, ProvinceReviewer, Zone, ZoneReporter
 from registry.resources import BATCH_FORMATS, BatchXLSX, ZoneResource
@@ -228,6 +231,32 @@ class ZoneAdmin(NeverDeleteMixin, ReadOnlyHistoryMixin, ImportExportMixin, Simpl
                 DatabaseTmpStorage(name=name).remove()
         return response
 
+    def get_import_data_kwargs(self, **kwargs: Any) -> dict[str, Any]:
+        """The stored upload's name goes to the import: the preview keeps its check under it,
+        and the confirmation writes that check instead of checking the file again."""
+        data_kwargs = super().get_import_data_kwargs(**kwargs)
+        form = kwargs.get("form")
+        cleaned = getattr(form, "cleaned_data", {})
+        upload = cleaned.get("import_file")
+        pending = getattr(upload, "tmp_storage_name", None) or cleaned.get("import_file_name")
+        if pending:
+            data_kwargs["pending"] = pending
+        return data_kwargs
+
+    def generate_log_entries(self, result: Result, request: HttpRequest) -> None:
+        """One entry in the admin's log per import, with its counts: every zone it wrote has
+        its own history record with the importer, and ten thousand log entries would cost
+        as much as the import."""
+        counts = result.summary.counts() if result.summary else ""
+        LogEntry.objects.create(
+            user_id=request.user.pk,
+            content_type_id=ContentType.objects.get_for_model(Zone).pk,
+            object_id=None,
+            object_repr=_("Batch file of zones")[:200],
+            action_flag=ADDITION,
+            change_message=_("Imported: %(counts)s.") % {"counts": counts},
+        )
+
     def get_confirm_form_kwargs(
         self, request: HttpRequest, import_form: forms.Form | None = None
     ) -> dict[str, Any]:
@@ -246,6 +275,13 @@ class ZoneAdmin(NeverDeleteMixin, ReadOnlyHistoryMixin, ImportExportMixin, Simpl
                 return self.render_import_failure(
                     request, ImportSummary(errors=confirm_form.problems())
                 )
+            # The file as the preview read it, when its check is kept: not read again.
+            name = confirm_form.cleaned_data["import_file_name"]
+            table = pending_table(name)
+            if table is not None:
+                result = self.process_dataset(table, confirm_form, request, **kwargs)
+                DatabaseTmpStorage(name=name).remove()
+                return self.process_result(result, request)
         try:
             # The import, the removal of its pending upload and the admin's log of it commit
             # together: a process killed in between leaves the upload waiting and the

@@ -30,8 +30,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import caches
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -39,7 +41,9 @@ from django.utils.translation import pgettext_lazy
 from import_export.tmp_storages import BaseStorage
 
 from registry.models import Batch, PendingImport, Province, Zone, ZoneKind
+from registry.signals import zones_written
 from zonetracker.bulk import history_copy, rows_update
+from zonetracker.cache import cache_read, cache_write
 from zonetracker.punctuation import enumeration
 from zonetracker.tables import (
     ImportSummary,
@@ -644,6 +648,8 @@ def zones_write(*, check: ZoneCheck, user: AbstractBaseUser | None = None) -> No
                 default_change_reason=None,
                 default_date=history_date,
             )
+        if new_zones or changed or check.new_batches:
+            zones_written.send(sender=Zone, zones=[*new_zones, *changed])
 
 
 def assign_slugs(zones: Sequence[Zone]) -> None:
@@ -668,16 +674,27 @@ def assign_slugs(zones: Sequence[Zone]) -> None:
 
 
 def zones_import_table(
-    table: Table, *, dry_run: bool = False, user: AbstractBaseUser | None = None
+    table: Table,
+    *,
+    dry_run: bool = False,
+    user: AbstractBaseUser | None = None,
+    pending: str = "",
 ) -> tuple[ZoneCheck, ImportSummary]:
     """Check a read batch file against the register and, when every row is good, write it.
 
     The check and the write share one transaction, so the register cannot change between
-    them; a dry run, or any problem, writes nothing.
+    them; a dry run, or any problem, writes nothing. ``pending`` names a stored upload (the
+    admin's preview, then its confirmation): the preview keeps its check, and the
+    confirmation writes that check when the register has not changed since, instead of
+    checking the file again.
     """
     with transaction.atomic():
-        check = zones_check(table, register_lookups(table))
+        check = pending_check_take(pending) if pending and not dry_run else None
+        if check is None:
+            check = zones_check(table, register_lookups(table))
         if not check.ok or dry_run:
+            if pending and check.ok:
+                pending_check_keep(pending, check)
             return check, check.summary()
         try:
             # A savepoint, so that a refused write (two imports racing for one slug) leaves
@@ -691,6 +708,62 @@ def zones_import_table(
             transaction.set_rollback(True)
             return check, check.summary(errors=[message])
     return check, check.summary()
+
+
+def register_version() -> tuple[int | None, ...]:
+    """The latest history record of zones, batches and provinces, in one query: every
+    change to the register writes one, so an equal version means an unchanged register."""
+    tables = [model.history.model._meta.db_table for model in (Zone, Batch, Province)]
+    latest = [
+        f"(SELECT MAX(history_id) FROM {connection.ops.quote_name(table)})" for table in tables
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(latest)}")
+        return tuple(cursor.fetchone())
+
+
+def _pending_check_key(name: str) -> str:
+    return f"zonetracker:checked-import:{name}"
+
+
+# The checks kept by this process, latest last: a confirmation served by the process that
+# showed the preview finds its check here without unpickling it.
+_KEPT_HERE = 4
+_kept_checks: dict[str, tuple[tuple[int | None, ...], ZoneCheck]] = {}
+
+
+def pending_check_keep(name: str, check: ZoneCheck) -> None:
+    """Keep the check of the stored upload ``name`` with the register's version: in this
+    process, and in a shared cache (Redis) for a confirmation that another process serves.
+    A confirmation that finds it nowhere checks the file again."""
+    kept = (register_version(), check)
+    _kept_checks[name] = kept
+    while len(_kept_checks) > _KEPT_HERE:
+        del _kept_checks[next(iter(_kept_checks))]
+    if not isinstance(caches["default"], LocMemCache):
+        cache_write(
+            _pending_check_key(name), kept, timeout=int(PENDING_IMPORT_LIFETIME.total_seconds())
+        )
+
+
+def _pending_kept(name: str) -> tuple[tuple[int | None, ...], ZoneCheck] | None:
+    return _kept_checks.get(name) or cache_read(_pending_check_key(name))
+
+
+def pending_table(name: str) -> Table | None:
+    """The file of the stored upload ``name`` as the preview read it, if its check is kept."""
+    kept = _pending_kept(name)
+    return kept[1].table if kept else None
+
+
+def pending_check_take(name: str) -> ZoneCheck | None:
+    """The kept check of ``name`` if the register is as it was then, otherwise None; either
+    way it is kept no longer."""
+    kept = _pending_kept(name)
+    _kept_checks.pop(name, None)
+    if kept is None or kept[0] != register_version():
+        return None
+    return kept[1]
 
 
 def zones_import(

@@ -112,6 +112,10 @@ class BatchXLSX(_BatchFileFormat):
 BATCH_FORMATS = [BatchCSV, BatchXLSX]
 
 
+# Rows the admin's preview shows, with their differences; the counts cover the whole file.
+PREVIEW_ROWS = 100
+
+
 # --- the resource --------------------------------------------------------------------------------
 
 
@@ -169,7 +173,9 @@ class ZoneResource(resources.ModelResource):
         numbered as spreadsheet rows, problems keyed by column, a diff for the preview.
         Transactions and roll-back on any problem are not the caller's choice.
         """
-        check, summary = zones_import_table(dataset, dry_run=dry_run, user=kwargs.get("user"))
+        check, summary = zones_import_table(
+            dataset, dry_run=dry_run, user=kwargs.get("user"), pending=kwargs.get("pending", "")
+        )
         result = self.get_result_class()()
         result.diff_headers = self.get_diff_headers()
         result.total_rows = len(dataset)
@@ -180,7 +186,7 @@ class ZoneResource(resources.ModelResource):
         keep_instance = kwargs.get("retain_instance_in_row_result", False)
         changes = {change.row.number: change for change in check.changes}
         by_row = check.problems.by_row
-        listed_invalid = 0
+        listed_invalid = previewed = 0
         for number, values in dataset.numbered_rows():
             if number in by_row:
                 row_result = self.get_row_result_class()()
@@ -198,14 +204,21 @@ class ZoneResource(resources.ModelResource):
                     result.append_invalid_row(number, shown, row_result.validation_error)
                     result.append_row_result(row_result)
             elif number in changes:
+                # The preview shows the first rows only, with their differences; the counts
+                # cover every row. A confirmed import keeps every row's result (the admin's
+                # log names each zone) and draws no differences.
+                if dry_run and previewed >= PREVIEW_ROWS:
+                    result.increment_row_result_total(self._row_type(changes[number]))
+                    continue
+                previewed += 1
                 row_result = self._row_result(
-                    changes[number], keep_instance, written=summary.ok and not dry_run
+                    changes[number], keep_instance, written=summary.ok and not dry_run, diff=dry_run
                 )
                 result.increment_row_result_total(row_result)
                 result.append_row_result(row_result)
         return result
 
-    def _row_result(self, change: ZoneChange, keep_instance: bool, *, written: bool) -> RowResult:
+    def _row_type(self, change: ZoneChange) -> RowResult:
         row_result = self.get_row_result_class()()
         if change.is_new:
             row_result.import_type = RowResult.IMPORT_TYPE_NEW
@@ -214,9 +227,16 @@ class ZoneResource(resources.ModelResource):
             row_result.original = change.original
         else:
             row_result.import_type = RowResult.IMPORT_TYPE_SKIP
-        diff = Diff(self, change.original or Zone(), change.is_new)
-        diff.compare_with(self, change.zone)
-        row_result.diff = diff.as_html()
+        return row_result
+
+    def _row_result(
+        self, change: ZoneChange, keep_instance: bool, *, written: bool, diff: bool
+    ) -> RowResult:
+        row_result = self._row_type(change)
+        if diff:
+            difference = Diff(self, change.original or Zone(), change.is_new)
+            difference.compare_with(self, change.zone)
+            row_result.diff = difference.as_html()
         if written or not change.is_new:
             row_result.add_instance_info(change.zone)
         if keep_instance:

@@ -56,3 +56,14 @@ def language_restored():
 
     with translation.override(None):
         yield
+
+
+@pytest.fixture(autouse=True)
+def cache_cleared():
+    """Each test starts with an empty cache: ids are reused from one test's database to the
+    next, so a page cached by one test could otherwise be served to another."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -103,3 +103,22 @@ def test_serving_without_a_secret_key_is_refused_with_a_clear_error():
     result = run_manage("runserver", "--noreload", "127.0.0.1:1")
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY is not set" in result.stderr
+
+
+def cache_backend(**env: str) -> str:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "REDIS_"))}
+    clean.update(env, DJANGO_DEBUG="1")
+    code = "import zonetracker.settings as s; print(s.CACHES['default']['BACKEND'])"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_the_cache_is_local_memory_unless_redis_is_named():
+    assert cache_backend() == "django.core.cache.backends.locmem.LocMemCache"
+    assert (
+        cache_backend(REDIS_URL="redis://127.0.0.1:6379/4")
+        == "django.core.cache.backends.redis.RedisCache"
+    )

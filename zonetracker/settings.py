@@ -212,6 +212,23 @@ SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = env_int("DJANGO_SESSION_COOKIE_AGE", 8 * 60 * 60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
+# Django's cache: published cycles' pages and API responses (evaluations.published_cache).
+# Local memory by default, one per process; several processes or hosts share Redis through
+# REDIS_URL (redis://host:6379/0). A cache that cannot be reached only makes pages slower.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "zonetracker",
+            # A Redis that does not answer is given up on quickly: the page is built instead.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 # E-mail (notifications, reminders, password reset): written to the console unless an SMTP
 # server is named. EMAIL_BACKEND may name another of Django's backends outright.
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")

@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.test.utils import override_settings
@@ -14,6 +16,7 @@ from django.utils import timezone
 
 from registry.importing import DatabaseTmpStorage, zones_import
 from registry.models import Batch, PendingImport, Province, Zone
+from registry.resources import PREVIEW_ROWS
 from tests.factories import make_user, make_zone
 from tests.registry.batch_files import (
     HEADER,
@@ -482,3 +485,60 @@ def test_the_admin_page_of_a_file_of_long_bad_names_stays_small(admin_client: Cl
     assert len(response.content) < 200_000
     assert "… and " in page_text(response)
     assert register_counts() == (0, 0)
+
+
+# --- large files ------------------------------------------------------------------------------
+
+
+def many_new_zones(count: int) -> list[list[object]]:
+    return [zone_row(f"测试{n:03d}市", f"Test {n:03d}") for n in range(count)]
+
+
+def test_the_preview_of_a_long_file_shows_its_first_rows_and_counts_them_all(
+    admin_client: Client,
+):
+    response = preview(admin_client, csv_file(many_new_zones(PREVIEW_ROWS + 50)))
+
+    html = page_text(response)
+    assert f"{PREVIEW_ROWS + 50} new, 0 updated, 0 unchanged" in html
+    assert html.count('<tr class="new">') == PREVIEW_ROWS
+    assert "Test 000" in html and f"Test {PREVIEW_ROWS + 49:03d}" not in html
+    assert f"The first {PREVIEW_ROWS} rows are shown" in html
+    assert "confirm_form" in response.context
+
+
+def test_the_confirmation_writes_what_the_preview_checked_without_checking_again(
+    admin_client: Client, monkeypatch: pytest.MonkeyPatch
+):
+    previewed = preview(admin_client, csv_file(many_new_zones(PREVIEW_ROWS + 50)))
+
+    def checked_again(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the file was checked again")
+
+    monkeypatch.setattr("registry.importing.zones_check", checked_again)
+    response = confirm(admin_client, previewed)
+
+    assert [str(m) for m in response.context["messages"]] == [
+        f"Import finished: {PREVIEW_ROWS + 50} new, 0 updated, 0 unchanged."
+    ]
+    assert Zone.objects.count() == PREVIEW_ROWS + 50
+    assert Zone.history.filter(history_type="+").count() == PREVIEW_ROWS + 50
+    # One entry in the admin's log for the import; each zone has its history record.
+    entry = LogEntry.objects.get()
+    assert entry.get_change_message() == (
+        f"Imported: {PREVIEW_ROWS + 50} new, 0 updated, 0 unchanged."
+    )
+
+
+def test_a_confirmation_checks_again_when_the_preview_was_not_kept(
+    admin_client: Client, monkeypatch: pytest.MonkeyPatch
+):
+    previewed = preview(admin_client, csv_file(two_new_zones()))
+    # Another process, say, without this one's memory.
+    monkeypatch.setattr("registry.importing._kept_checks", {})
+    cache.clear()
+
+    response = confirm(admin_client, previewed)
+
+    assert response.redirect_chain[-1][0] == CHANGELIST_URL
+    assert register_counts() == (2, 1)
