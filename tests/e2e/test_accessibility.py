@@ -27,7 +27,14 @@ from evaluations.framework import framework_load
 from evaluations.models import Cycle, EvaluationStatus
 from registry.models import Zone, ZoneStatus
 from tests.factories import PASSWORD, make_user
-from zonetracker.permissions import ADMINISTRATOR, APPROVER, REVIEWER, VIEWER
+from zonetracker.permissions import (
+    ADMINISTRATOR,
+    APPROVER,
+    PROVINCIAL_REVIEWER,
+    REVIEWER,
+    VIEWER,
+    ZONE_REPORTER,
+)
 
 pytestmark = pytest.mark.accessibility
 
@@ -147,11 +154,14 @@ def _demo_data() -> dict[str, object]:
         ("approver", APPROVER),
         ("reviewer", REVIEWER),
         ("viewer", VIEWER),
+        ("reporter", ZONE_REPORTER),
+        ("province", PROVINCIAL_REVIEWER),
     ):
         make_user(username, role)
     call_command("seed_demo", verbosity=0)
     open_cycle = Cycle.objects.get(year=2023)
     evaluations = open_cycle.evaluations.order_by("pk")
+    reports = _demo_reports(open_cycle)
     draft = evaluations.filter(status=EvaluationStatus.DRAFT, scores__isnull=False).first()
     exited = Zone.objects.exclude(pk=draft.zone_id).order_by("pk").last()
     Zone.objects.filter(pk=exited.pk).update(status=ZoneStatus.EXITED)
@@ -165,7 +175,40 @@ def _demo_data() -> dict[str, object]:
         "exited": exited.slug,
         "zone_pk": draft.zone.pk,
         "cycle_pk": open_cycle.pk,
+        **reports,
     }
+
+
+def _demo_reports(cycle: Cycle) -> dict[str, int]:
+    """The demo reporter's report not started (from seed_demo), and a second zone of the same
+    province reported to the province with the figures of a submitted evaluation."""
+    from django.contrib.auth.models import User
+
+    from evaluations.reporting import report_save, report_submit
+    from evaluations.services import ScoreInput
+    from registry.models import ZoneReporter
+
+    reporter = User.objects.get(username="reporter")
+    started = cycle.evaluations.get(zone__reporters__user=reporter)
+    figures = {
+        indicator_id: ScoreInput(value)
+        for indicator_id, value in cycle.evaluations.filter(status=EvaluationStatus.SUBMITTED)
+        .order_by("pk")
+        .first()
+        .scores.values_list("indicator_id", "value")
+    }
+    second = (
+        cycle.evaluations.filter(status=EvaluationStatus.DRAFT, scores__isnull=True)
+        .exclude(pk=started.pk)
+        .filter(zone__province_id=started.zone.province_id)
+        .order_by("pk")
+        .first()
+    )
+    assert second is not None, "the demo reporter's province has one zone only"
+    ZoneReporter.objects.create(user=reporter, zone=second.zone)
+    second = report_save(evaluation=second, by=reporter, scores=figures, version=second.version)
+    report_submit(evaluation=second, by=reporter, version=second.version)
+    return {"report_draft": started.pk, "report_reported": second.pk}
 
 
 def _register(crawl: Crawl, ids: dict) -> None:
@@ -278,10 +321,28 @@ KEYBOARD = {
     "reviewer": lambda ids: [f"/evaluations/{ids['draft']}/"],
     "approver": lambda ids: [f"/evaluations/{ids['submitted']}/", "/cycles/2022/decisions/"],
     "viewer": lambda ids: ["/cycles/2022/rankings/"],
+    "reporter": lambda ids: [f"/reports/{ids['report_draft']}/"],
+    "province": lambda ids: [f"/reports/{ids['report_reported']}/"],
 }
+
+
+def _reporter(crawl: Crawl, ids: dict) -> None:
+    crawl.visit("home", "/")
+    crawl.visit("reports", "/reports/")
+    crawl.visit("report-draft", f"/reports/{ids['report_draft']}/")
+    crawl.visit("report-reported", f"/reports/{ids['report_reported']}/")
+
+
+def _province(crawl: Crawl, ids: dict) -> None:
+    crawl.visit("home", "/")
+    crawl.visit("reports", "/cycles/2023/reports/")
+    crawl.visit("report-to-review", f"/reports/{ids['report_reported']}/")
+
 
 ROLES = {
     "anonymous": (None, _anonymous),
+    "reporter": ("reporter", _reporter),
+    "province": ("province", _province),
     "viewer": ("viewer", _viewer),
     "reviewer": ("reviewer", _reviewer),
     "approver": ("approver", _approver),
