@@ -180,13 +180,13 @@ def _demo_data() -> dict[str, object]:
 
 
 def _demo_reports(cycle: Cycle) -> dict[str, int]:
-    """The demo reporter's report not started (from seed_demo), and a second zone of the same
-    province reported to the province with the figures of a submitted evaluation."""
+    """The demo reporter's report not started (from seed_demo), and a second zone, in the demo
+    provincial reviewer's scope too, reported with the figures of a submitted evaluation."""
     from django.contrib.auth.models import User
 
     from evaluations.reporting import report_save, report_submit
     from evaluations.services import ScoreInput
-    from registry.models import ZoneReporter
+    from registry.models import ProvinceReviewer, ZoneReporter
 
     reporter = User.objects.get(username="reporter")
     started = cycle.evaluations.get(zone__reporters__user=reporter)
@@ -200,12 +200,13 @@ def _demo_reports(cycle: Cycle) -> dict[str, int]:
     second = (
         cycle.evaluations.filter(status=EvaluationStatus.DRAFT, scores__isnull=True)
         .exclude(pk=started.pk)
-        .filter(zone__province_id=started.zone.province_id)
         .order_by("pk")
         .first()
     )
-    assert second is not None, "the demo reporter's province has one zone only"
     ZoneReporter.objects.create(user=reporter, zone=second.zone)
+    ProvinceReviewer.objects.get_or_create(
+        user=User.objects.get(username="province"), province=second.zone.province
+    )
     second = report_save(evaluation=second, by=reporter, scores=figures, version=second.version)
     report_submit(evaluation=second, by=reporter, version=second.version)
     return {"report_draft": started.pk, "report_reported": second.pk}
