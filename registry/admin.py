@@ -279,9 +279,11 @@ class ZoneAdmin(NeverDeleteMixin, ReadOnlyHistoryMixin, ImportExportMixin, Simpl
             name = confirm_form.cleaned_data["import_file_name"]
             table = pending_table(name)
             if table is not None:
-                result = self.process_dataset(table, confirm_form, request, **kwargs)
-                DatabaseTmpStorage(name=name).remove()
-                return self.process_result(result, request)
+                # As below: the import, the removal of its upload and the log commit together.
+                with transaction.atomic():
+                    result = self.process_dataset(table, confirm_form, request, **kwargs)
+                    DatabaseTmpStorage(name=name).remove()
+                    return self.process_result(result, request)
         try:
             # The import, the removal of its pending upload and the admin's log of it commit
             # together: a process killed in between leaves the upload waiting and the
