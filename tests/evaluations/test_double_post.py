@@ -92,17 +92,67 @@ def test_a_second_save_with_other_values_is_still_a_conflict(alpha, carol):
 
 
 def test_submitting_twice_submits_once_and_notifies_the_approvers_once(alpha, carol, bob):
-    first, second = twice(login(carol), action_url(alpha, "submit"), entry(alpha, COMPLETE))
+    client = login(carol)
+    data = entry(alpha, COMPLETE)
+    first = client.post(action_url(alpha, "submit"), data)
+    after_first = written(alpha)
+
+    second = client.post(action_url(alpha, "submit"), data, follow=True)
 
     assert first.status_code == 302
-    # A submitted evaluation is no longer its reviewer's to edit: the repeat is refused.
-    assert second.status_code == 403
+    # The repeat is taken as done: no 403 page, the same answer as the first.
+    assert second.status_code == 200
+    assert [str(m) for m in second.context["messages"]] == [
+        "The evaluation is submitted for approval.",
+        "The evaluation is submitted for approval.",
+    ]
+    assert written(alpha) == after_first
     assert Evaluation.objects.get(pk=alpha.pk).status == EvaluationStatus.SUBMITTED
     assert Notification.objects.filter(kind=NotificationKind.SUBMITTED, recipient=bob).count() == 1
     submissions = [
         h for h in Evaluation.history.filter(id=alpha.pk) if h.status == EvaluationStatus.SUBMITTED
     ]
     assert len(submissions) == 1
+
+
+def test_submitting_a_saved_draft_twice_submits_once(alpha, carol):
+    """The values saved before: the submission alone is repeated, and done already."""
+    client = login(carol)
+    client.post(detail_url(alpha), entry(alpha, COMPLETE))
+    saved = Evaluation.objects.get(pk=alpha.pk)
+    data = entry(saved, COMPLETE)
+    client.post(action_url(saved, "submit"), data)
+    after_first = written(saved)
+
+    again = client.post(action_url(saved, "submit"), data, follow=True)
+
+    assert again.status_code == 200
+    assert "The evaluation is submitted for approval." in [
+        str(m) for m in again.context["messages"]
+    ]
+    assert written(saved) == after_first
+
+
+def test_a_submit_with_other_values_after_the_submission_is_still_refused(alpha, carol):
+    client = login(carol)
+    client.post(action_url(alpha, "submit"), entry(alpha, COMPLETE))
+    after_first = written(alpha)
+
+    other = client.post(action_url(alpha, "submit"), entry(alpha, {**COMPLETE, "P1": "3"}))
+
+    assert other.status_code == 403
+    assert written(alpha) == after_first
+
+
+def test_another_reviewers_submit_of_a_submitted_evaluation_is_refused(alpha, carol, erin):
+    Evaluation.objects.filter(pk=alpha.pk).update(reviewer=erin)
+    login(erin).post(action_url(alpha, "submit"), entry(alpha, COMPLETE))
+    after = written(alpha)
+
+    repeat = login(carol).post(action_url(alpha, "submit"), entry(alpha, COMPLETE))
+
+    assert repeat.status_code == 403
+    assert written(alpha) == after
 
 
 def test_approving_twice_approves_once(submitted, bob):
