@@ -399,3 +399,46 @@ def _evidence_file_removed(storage: Storage, name: str) -> None:
         storage.delete(name)
     except Exception:  # what cannot be removed is logged, never in the way of the answer
         logger.warning("A refused evidence file %s could not be removed.", name, exc_info=True)
+
+
+# --- a step posted twice ---------------------------------------------------------------------
+
+# step -> the status it leaves the report in, and how many versions it may take (a report
+# saves its figures, then sends them).
+_STEPS = {
+    "report": (EvaluationStatus.REPORTED, 2),
+    "forward": (EvaluationStatus.FORWARDED, 1),
+    "verify": (EvaluationStatus.SUBMITTED, 1),
+}
+
+
+def step_done_already(
+    current: Evaluation,
+    *,
+    by: AbstractBaseUser,
+    step: str,
+    version: int,
+    values: Mapping[int, Decimal | None] | None = None,
+) -> bool:
+    """Whether ``current`` is what ``step`` ("report", "forward" or "verify"), posted by ``by``
+    over ``version`` with ``values`` (by indicator id), made of it, and nothing since. The same
+    POST again (a second click, a retry after a timeout) is then done already, not refused."""
+    status, steps = _STEPS[step]
+    actor = {
+        "report": current.reported_by_id,
+        "forward": current.forwarded_by_id,
+        "verify": current.verified_by_id,
+    }[step]
+    if current.status != status or actor != by.pk:
+        return False
+    if not version < current.version <= version + steps:
+        return False
+    if values is None:
+        return True
+    stored = dict(current.scores.values_list("indicator_id", "value"))
+    return all(stored.get(indicator_id) == value for indicator_id, value in values.items())
+
+
+def step_status(step: str) -> str:
+    """The status ``step`` leaves a report in."""
+    return _STEPS[step][0]

@@ -24,6 +24,10 @@ from evaluations.models import (
     Score,
 )
 from evaluations.services import cycle_publish, evaluation_save, evaluation_submit
+from tests.evaluations.test_report_views import alpha as report_alpha
+from tests.evaluations.test_report_views import chain as chain
+from tests.evaluations.test_report_views import client_of as report_client
+from tests.evaluations.test_report_views import report_data
 from tests.evaluations.test_services import full_scores
 from tests.evaluations.test_views import COMPLETE, action_url, detail_url, entry, login
 from tests.factories import score_all
@@ -244,3 +248,107 @@ def test_deciding_many_twice_decides_each_once(warning, bob):
         decided.decided_at,
         decided.history.count(),
     )
+
+
+# --- the reporting chain -------------------------------------------------------------------
+
+
+def chain_written(evaluation: Evaluation) -> tuple:
+    current = Evaluation.objects.get(pk=evaluation.pk)
+    return (
+        current.status,
+        current.version,
+        current.reported_at,
+        current.forwarded_at,
+        current.verified_at,
+        current.history.count(),
+        Score.history.filter(evaluation_id=evaluation.pk).count(),
+        Notification.objects.count(),
+    )
+
+
+def posted_twice(client: Client, url: str, data: dict, evaluation: Evaluation):
+    """The first POST and, after what it wrote is noted, the same POST again (followed)."""
+    first = client.post(url, data)
+    after_first = chain_written(evaluation)
+    second = client.post(url, data, follow=True)
+    return first, second, after_first
+
+
+def test_each_step_of_the_reporting_chain_posted_twice_is_done_once(cycle, chain, carol):
+    rita, paul, ministry = (
+        report_client(chain["rita"]),
+        report_client(chain["paul"]),
+        report_client(carol),
+    )
+    evaluation = report_alpha(cycle)
+    steps = [
+        (
+            rita,
+            "save",
+            lambda e: report_data(cycle, e, send="1"),
+            "The report is sent to the province.",
+        ),
+        (
+            paul,
+            "forward",
+            lambda e: {"version": e.version},
+            "The report is forwarded to the Ministry.",
+        ),
+        (
+            ministry,
+            "verify",
+            lambda e: {
+                "version": e.version,
+                **{f"accepted_{i.pk}": "5" for i in cycle.indicators.all()},
+                **{f"reason_{i.pk}": "" for i in cycle.indicators.all()},
+            },
+            "The report is verified and submitted for approval.",
+        ),
+    ]
+    for client, step, data, said in steps:
+        evaluation = report_alpha(cycle)
+        first, second, after_first = posted_twice(
+            client, f"/reports/{evaluation.pk}/{step}/", data(evaluation), evaluation
+        )
+        assert first.status_code == 302, (step, first.content[-2000:])
+        assert second.status_code == 200, step
+        assert [str(m) for m in second.context["messages"]][-1] == said
+        assert chain_written(evaluation) == after_first, step
+    assert report_alpha(cycle).status == EvaluationStatus.SUBMITTED
+
+
+def test_a_report_sent_again_with_other_figures_is_still_refused(cycle, chain):
+    rita = report_client(chain["rita"])
+    evaluation = report_alpha(cycle)
+    rita.post(f"/reports/{evaluation.pk}/save/", report_data(cycle, evaluation, send="1"))
+    after_first = chain_written(evaluation)
+
+    other = rita.post(
+        f"/reports/{evaluation.pk}/save/", report_data(cycle, evaluation, "6", send="1")
+    )
+
+    assert other.status_code == 403
+    assert chain_written(evaluation) == after_first
+
+
+def test_a_forward_by_another_reviewer_of_a_forwarded_report_is_refused(cycle, chain):
+    from registry.models import ProvinceReviewer
+    from tests.factories import make_user
+    from zonetracker.permissions import PROVINCIAL_REVIEWER
+
+    evaluation = report_alpha(cycle)
+    report_client(chain["rita"]).post(
+        f"/reports/{evaluation.pk}/save/", report_data(cycle, evaluation, send="1")
+    )
+    evaluation = report_alpha(cycle)
+    data = {"version": evaluation.version}
+    report_client(chain["paul"]).post(f"/reports/{evaluation.pk}/forward/", data)
+    quinn = make_user("quinn", PROVINCIAL_REVIEWER)
+    ProvinceReviewer.objects.create(user=quinn, province=evaluation.zone.province)
+    after = chain_written(evaluation)
+
+    repeat = report_client(quinn).post(f"/reports/{evaluation.pk}/forward/", data)
+
+    assert repeat.status_code == 403
+    assert chain_written(evaluation) == after
