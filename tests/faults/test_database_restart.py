@@ -206,6 +206,7 @@ def test_an_import_cut_by_a_restart_writes_nothing_and_runs_again(served: Databa
     left = served.fingerprint("run")
 
     assert cut.status != 0, "the restart came too late: make the import bigger"
+    assert "The database could not be reached or went away" in one_line_error(cut.output)
     assert left == before
     again = run(served, "run", command)
     assert again.status == 0, again.output
