@@ -35,7 +35,7 @@ from functools import partial
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
@@ -575,6 +575,8 @@ def results_import(
         try:
             with transaction.atomic():
                 results_write(check=check, by=by if by is not None else import_account())
+        except (OperationalError, InterfaceError):
+            raise  # the database went away: the caller's 503 page or one-line command error
         except (DatabaseError, ValidationError) as error:
             reason = " ".join(error.messages) if isinstance(error, ValidationError) else error
             message = _("The results could not be saved (%(error)s); nothing was written.") % {

@@ -8,6 +8,8 @@ or ``ValidationError`` without changing anything when the change is not allowed.
 
 from __future__ import annotations
 
+import logging
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -16,6 +18,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
+from django.core.files.storage import Storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
@@ -41,6 +44,8 @@ from evaluations.services import (
 )
 
 _REPORTABLE = {EvaluationStatus.DRAFT, EvaluationStatus.RETURNED}
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -327,7 +332,9 @@ def evidence_add(
     """Keep an evidence file for one figure; the file it replaces stays, marked replaced.
 
     The type is read from the content (``evaluations.evidence``), the size is bounded, and
-    the file is written through Django's storage under a random name.
+    the file is written through Django's storage under a random name. A storage that fails
+    (full, read-only, unreachable) refuses the upload with a ValidationError saying so, and
+    nothing is kept: no row, no file, not even part of one.
     """
     if not can_add_evidence(by, evaluation):
         raise PermissionDenied(_("You may not add evidence to this report."))
@@ -350,19 +357,88 @@ def evidence_add(
         kind = evidence_kind(name, content, max_bytes=max_bytes)
     except EvidenceRefused as error:
         raise ValidationError(str(error)) from None
-    with transaction.atomic():
-        evidence = Evidence(
-            evaluation=evaluation,
-            indicator=indicator,
-            name=name,
-            kind=kind,
-            size=len(content),
-            uploaded_by=by,
-        )
-        evidence.file.save(name, ContentFile(content), save=False)
-        evidence.save()
-        if replaces is not None:
-            replaces.replaced_by = evidence
-            replaces.replaced_at = evidence.uploaded_at
-            replaces.save(update_fields=["replaced_by", "replaced_at"])
+    evidence = Evidence(
+        evaluation=evaluation,
+        indicator=indicator,
+        name=name,
+        kind=kind,
+        size=len(content),
+        uploaded_by=by,
+    )
+    storage = evidence.file.storage
+    target = evidence.file.field.generate_filename(evidence, name)
+    try:
+        evidence.file.name = storage.save(target, ContentFile(content), max_length=200)
+    except Exception as error:  # any storage's failure: a full disk, a read-only folder, S3
+        # Nothing of a refused upload stays: no row, and no partial file.
+        _evidence_file_removed(storage, target)
+        logger.error("The evidence file could not be stored as %s.", target, exc_info=True)
+        reason = os.strerror(error.errno) if getattr(error, "errno", None) else str(error)
+        raise ValidationError(
+            _(
+                "The storage for evidence files failed (%(reason)s). Try again later, or "
+                "tell an administrator."
+            )
+            % {"reason": reason}
+        ) from None
+    try:
+        with transaction.atomic():
+            evidence.save()
+            if replaces is not None:
+                replaces.replaced_by = evidence
+                replaces.replaced_at = evidence.uploaded_at
+                replaces.save(update_fields=["replaced_by", "replaced_at"])
+    except BaseException:
+        _evidence_file_removed(storage, evidence.file.name)  # no file without its row
+        raise
     return evidence
+
+
+def _evidence_file_removed(storage: Storage, name: str) -> None:
+    try:
+        storage.delete(name)
+    except Exception:  # what cannot be removed is logged, never in the way of the answer
+        logger.warning("A refused evidence file %s could not be removed.", name, exc_info=True)
+
+
+# --- a step posted twice ---------------------------------------------------------------------
+
+# step -> the status it leaves the report in, and how many versions it may take (a report
+# saves its figures, then sends them).
+_STEPS = {
+    "report": (EvaluationStatus.REPORTED, 2),
+    "forward": (EvaluationStatus.FORWARDED, 1),
+    "verify": (EvaluationStatus.SUBMITTED, 1),
+}
+
+
+def step_done_already(
+    current: Evaluation,
+    *,
+    by: AbstractBaseUser,
+    step: str,
+    version: int,
+    values: Mapping[int, Decimal | None] | None = None,
+) -> bool:
+    """Whether ``current`` is what ``step`` ("report", "forward" or "verify"), posted by ``by``
+    over ``version`` with ``values`` (by indicator id), made of it, and nothing since. The same
+    POST again (a second click, a retry after a timeout) is then done already, not refused."""
+    status, steps = _STEPS[step]
+    actor = {
+        "report": current.reported_by_id,
+        "forward": current.forwarded_by_id,
+        "verify": current.verified_by_id,
+    }[step]
+    if current.status != status or actor != by.pk:
+        return False
+    if not version < current.version <= version + steps:
+        return False
+    if values is None:
+        return True
+    stored = dict(current.scores.values_list("indicator_id", "value"))
+    return all(stored.get(indicator_id) == value for indicator_id, value in values.items())
+
+
+def step_status(step: str) -> str:
+    """The status ``step`` leaves a report in."""
+    return _STEPS[step][0]

@@ -37,6 +37,8 @@ from evaluations.reporting import (
     report_save,
     report_submit,
     report_verify,
+    step_done_already,
+    step_status,
 )
 from evaluations.services import EditConflict
 
@@ -163,11 +165,41 @@ def _version(request: HttpRequest) -> int:
         raise BadRequest("The version of the report is missing.") from None
 
 
+def _done_already(request: HttpRequest, evaluation: Evaluation, step: str) -> bool:
+    """Whether this POST repeats the ``step`` that made the report what it is now."""
+    if evaluation.status != step_status(step):
+        return False
+    if step == "forward":
+        return step_done_already(evaluation, by=request.user, step=step, version=_version(request))
+    lines = report_lines(evaluation)
+    form = (ReportForm if step == "report" else VerifyForm)(
+        request.POST,
+        indicators=[line.indicator for line in lines],
+        scores={line.indicator.pk: line.score for line in lines if line.score},
+    )
+    if not form.is_valid():
+        return False
+    if step == "report":
+        values = {pk: entry.value for pk, entry in form.score_inputs().items()}
+    else:
+        values = {pk: choice.value for pk, choice in form.accepted().items()}
+    return step_done_already(
+        evaluation,
+        by=request.user,
+        step=step,
+        version=form.cleaned_data["version"],
+        values=values,
+    )
+
+
 @login_required
 @require_POST
 def report_save_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Save the zone's figures; with ``send`` in the form, report them to the province."""
     evaluation = _get_report_for_user(request, pk)
+    if "send" in request.POST and _done_already(request, evaluation, "report"):
+        messages.success(request, _("The report is sent to the province."))
+        return redirect("evaluations:report_detail", pk=pk)
     if not can_report(request.user, evaluation):
         raise PermissionDenied(_("You may not report the figures of this zone."))
     lines = report_lines(evaluation)
@@ -208,6 +240,9 @@ def report_save_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def report_forward_view(request: HttpRequest, pk: int) -> HttpResponse:
     evaluation = _get_report_for_user(request, pk)
+    if _done_already(request, evaluation, "forward"):
+        messages.success(request, _("The report is forwarded to the Ministry."))
+        return redirect("evaluations:report_detail", pk=pk)
     try:
         report_forward(evaluation=evaluation, by=request.user, version=_version(request))
     except EditConflict:
@@ -244,6 +279,9 @@ def report_return_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def report_verify_view(request: HttpRequest, pk: int) -> HttpResponse:
     evaluation = _get_report_for_user(request, pk)
+    if _done_already(request, evaluation, "verify"):
+        messages.success(request, _("The report is verified and submitted for approval."))
+        return redirect(evaluation)
     if not can_verify(request.user, evaluation):
         raise PermissionDenied(_("You may not verify this report."))
     lines = report_lines(evaluation)

@@ -429,6 +429,24 @@ def _saved_already(
     """Whether ``current`` is ``version`` plus one save of ``scores`` by ``by`` and nothing else."""
     if current.version != version + 1 or current.last_edited_by_id != by.pk:
         return False
+    return _scores_as_posted(current, scores)
+
+
+def submitted_already(
+    current: Evaluation, *, by: AbstractBaseUser, scores: Mapping[int, ScoreInput], version: int
+) -> bool:
+    """Whether ``current`` is what submitting ``scores`` over ``version`` by ``by`` made of it:
+    submitted by them, at most one save and the submission since ``version``, and its values
+    those posted. The same submission posted again (a second click on "Submit", a retry after
+    a timeout) is then done already, not a refusal."""
+    if current.status != EvaluationStatus.SUBMITTED or current.submitted_by_id != by.pk:
+        return False
+    if not version < current.version <= version + 2:
+        return False
+    return _scores_as_posted(current, scores)
+
+
+def _scores_as_posted(current: Evaluation, scores: Mapping[int, ScoreInput]) -> bool:
     stored = {s.indicator_id: s for s in current.scores.all()}
     for indicator_id, entry in scores.items():
         score = stored.get(indicator_id)

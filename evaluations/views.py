@@ -51,6 +51,7 @@ from evaluations.services import (
     evaluations_assign_many,
     evaluations_return_many,
     missing_indicators,
+    submitted_already,
 )
 from zonetracker.permissions import entered_or_edited
 from zonetracker.punctuation import sentences
@@ -286,6 +287,13 @@ def evaluation_return_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _save_entry(request: HttpRequest, evaluation: Evaluation, *, submit: bool) -> HttpResponse:
+    if (
+        submit
+        and evaluation.status == EvaluationStatus.SUBMITTED
+        and _submitted_again(request, evaluation)
+    ):
+        messages.success(request, _("The evaluation is submitted for approval."))
+        return _redirect_after(request, evaluation, NextTask.ENTER)
     # Checked before the form is read, so that someone who may not edit learns that first.
     if not can_edit(request.user, evaluation):
         raise PermissionDenied(_("You may not edit this evaluation."))
@@ -323,6 +331,20 @@ def _save_entry(request: HttpRequest, evaluation: Evaluation, *, submit: bool) -
     else:
         messages.success(request, _("The draft is saved."))
     return _redirect_after(request, evaluation, NextTask.ENTER)
+
+
+def _submitted_again(request: HttpRequest, evaluation: Evaluation) -> bool:
+    """Whether this POST repeats the submission that made ``evaluation`` what it is."""
+    indicators, scores = evaluation_indicators_and_scores(evaluation)
+    form = EvaluationEntryForm(
+        request.POST, indicators=indicators, scores=scores, version=evaluation.version
+    )
+    return form.is_valid() and submitted_already(
+        evaluation,
+        by=request.user,
+        scores=form.score_inputs(),
+        version=form.cleaned_data["version"],
+    )
 
 
 def _redirect_after(request: HttpRequest, evaluation: Evaluation, task: str) -> HttpResponse:

@@ -33,7 +33,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -701,6 +701,8 @@ def zones_import_table(
             # the connection usable for the report.
             with transaction.atomic():
                 zones_write(check=check, user=user)
+        except (OperationalError, InterfaceError):
+            raise  # the database went away: the caller's 503 page or one-line command error
         except DatabaseError as error:
             message = _("The zones could not be saved (%(error)s); nothing was written.") % {
                 "error": error

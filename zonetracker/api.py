@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import logging
 
 from django.conf import settings
 from django.http import HttpResponseBase
@@ -25,6 +26,8 @@ from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
 from zonetracker.models import ApiToken
+
+logger = logging.getLogger(__name__)
 
 # Authorization: Token zt_...  (Bearer is accepted as well).
 _KEYWORDS = {"token", "bearer"}
@@ -111,6 +114,18 @@ class ApiClientThrottle(SimpleRateThrottle):
         else:
             client = f"address-{self.get_ident(request)}"
         return self.cache_format % {"scope": self.scope, "ident": client}
+
+    def allow_request(self, request: Request, view: object) -> bool:
+        """The counts live in the cache: when it cannot be reached (Redis down), the request
+        is let through uncounted, with a log line, rather than failed."""
+        try:
+            return super().allow_request(request, view)
+        except Exception:  # any backend's error: a Redis outage must not fail the request
+            logger.warning(
+                "The cache could not be reached; the API request is served unthrottled.",
+                exc_info=True,
+            )
+            return True
 
 
 class ApiPagination(PageNumberPagination):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.management.base import CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import InterfaceError, OperationalError
 from django.utils.translation import gettext as _
 
 
@@ -37,3 +38,27 @@ def acting_user(username: str | None, permission: str) -> AbstractBaseUser | Non
             % {"user": username, "permission": permission}
         )
     return user
+
+
+class DatabaseCommand(BaseCommand):
+    """A command that writes: a database lost under it (restarted, stopped, unreachable) ends
+    it with one line and exit status 1, not a traceback. Its work is one transaction, which
+    the database rolls back, so nothing of it is written; ``--traceback`` still shows where
+    it stopped."""
+
+    def execute(self, *args, **options):
+        try:
+            return super().execute(*args, **options)
+        except (OperationalError, InterfaceError) as error:
+            if options.get("traceback"):
+                raise
+            raise CommandError(database_lost_message(error)) from None
+
+
+def database_lost_message(error: BaseException) -> str:
+    """One line for a lost database: what the driver said (its first line) and what to do."""
+    said = next((line.strip() for line in str(error).splitlines() if line.strip()), "")
+    return _(
+        "The database could not be reached or went away (%(error)s): nothing was written. "
+        "Run the command again once the database is back."
+    ) % {"error": said or error.__class__.__name__}

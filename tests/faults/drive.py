@@ -49,6 +49,8 @@ def prepare(workload: str, folder: Path, size: int) -> None:
         rankings_compute(cycle=Cycle.objects.get(year=int(YEAR)))
     elif workload == "admin_confirm":
         _previewed(folder / "zones.csv", folder / "confirm.json")
+    elif workload == "import_scopes":
+        _reporters(folder / "scopes.csv")
 
 
 def _scores_taken_out(path: Path, zones: int = 150) -> None:
@@ -74,6 +76,53 @@ def _scores_taken_out(path: Path, zones: int = 150) -> None:
     evaluations.update(
         status=EvaluationStatus.DRAFT, submitted_by=None, submitted_at=None, approved_at=None
     )
+
+
+def _reporters(path: Path) -> None:
+    """A zone reporter for each zone, written to a scopes file that gives them their zone."""
+    from django.contrib.auth.models import Group, User
+
+    from registry.models import Zone
+    from zonetracker.permissions import ZONE_REPORTER
+
+    group = Group.objects.get(name=ZONE_REPORTER)
+    slugs = list(Zone.objects.order_by("pk").values_list("slug", flat=True))
+    users = User.objects.bulk_create([User(username=f"reporter-{n}") for n in range(len(slugs))])
+    group.user_set.add(*users)
+    lines = ["user,zone"] + [
+        f"{user.username},{slug}" for user, slug in zip(users, slugs, strict=True)
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _database_restarted_at() -> list[int]:
+    """With ``ZONETRACKER_FAULTS_RESTART`` ("VERSION CLUSTER QUERY"), the PostgreSQL cluster
+    is restarted (fast: every connection cut) just before the command's QUERY-th query, as a
+    restart that lands in the middle of its work; the counter is returned either way."""
+    import subprocess
+
+    from django.db import connection
+
+    spec = os.environ.get("ZONETRACKER_FAULTS_RESTART", "")
+    version, cluster, at = spec.split() if spec else ("", "", "0")
+    count = [0]
+
+    def hook(execute, sql, params, many, context):
+        count[0] += 1
+        if count[0] == int(at):
+            subprocess.run(
+                [
+                    *("pg_ctlcluster", "--skip-systemctl-redirect", version, cluster, "restart"),
+                    *("--", "-m", "fast"),
+                ],
+                check=True,
+                capture_output=True,
+                timeout=120,
+            )
+        return execute(sql, params, many, context)
+
+    connection.execute_wrappers.append(hook)
+    return count
 
 
 def _previewed(batch_file: Path, confirm: Path) -> None:
@@ -118,11 +167,15 @@ def run(workload: str, args: list[str]) -> int:
         return 1
     from django.core.management import execute_from_command_line
 
+    queries = _database_restarted_at()
     try:
         # Django's system checks are skipped: they are start-up, not the command's work.
         execute_from_command_line(["manage.py", workload, "--skip-checks", *args])
     except SystemExit as exit:
         return int(exit.code or 0)
+    finally:
+        if os.environ.get("ZONETRACKER_FAULTS_QUERIES"):
+            print(f"QUERIES {queries[0]}", flush=True)
     return 0
 
 

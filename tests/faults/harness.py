@@ -59,6 +59,10 @@ FINGERPRINT_SQL: dict[str, str] = {
         " ORDER BY c.year, d.recommendation"
     ),
     "notifications": "SELECT COUNT(*) FROM evaluations_notification",
+    "scopes": (
+        "SELECT (SELECT COUNT(*) FROM registry_zonereporter),"
+        " (SELECT COUNT(*) FROM registry_provincereviewer)"
+    ),
 }
 
 

@@ -21,7 +21,7 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.faults.harness import Database, prepare, run
-from tests.faults.test_killed import DRIVE, batch_file
+from tests.faults.test_killed import DRIVE, batch_file, results_file
 from tests.test_multi_process import Browser, free_port, gunicorn, sign_in
 
 pytestmark = pytest.mark.faults
@@ -114,7 +114,7 @@ def served(cluster: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[D
     database.create_empty("base")
     prepare(database, "base", "base", str(database.folder), "200")
     yield database
-    for label in ("base", "run"):
+    for label in ("base", "start", "run"):
         database.drop(label)
 
 
@@ -206,8 +206,98 @@ def test_an_import_cut_by_a_restart_writes_nothing_and_runs_again(served: Databa
     left = served.fingerprint("run")
 
     assert cut.status != 0, "the restart came too late: make the import bigger"
+    assert "The database could not be reached or went away" in one_line_error(cut.output)
     assert left == before
     again = run(served, "run", command)
     assert again.status == 0, again.output
     assert served.fingerprint("run") == after
     print(f"import cut after {cut.seconds:.2f} s of {normal.seconds:.2f} s: {cut.output[-300:]}")
+
+
+# The writing commands, each cut by a restart in the middle of its work (just before the
+# query at RESTART_AT of those a normal run makes): (name, process line, prepared).
+COMMANDS = [
+    ("import_zones", lambda folder: [*DRIVE, "import_zones", str(folder / "zones.csv")], False),
+    (
+        "import_scores",
+        lambda folder: [*DRIVE, "import_scores", "2023", str(folder / "scores.csv")],
+        True,
+    ),
+    (
+        "import_results",
+        lambda folder: [*DRIVE, "import_results", "2021", str(folder / "results.csv")],
+        False,
+    ),
+    ("compute_rankings", lambda folder: [*DRIVE, "compute_rankings", "2023"], False),
+    ("publish_cycle", lambda folder: [*DRIVE, "publish_cycle", "2023"], True),
+    ("import_scopes", lambda folder: [*DRIVE, "import_scopes", str(folder / "scopes.csv")], True),
+]
+RESTART_AT = 0.6
+
+
+def one_line_error(output: str) -> str:
+    """The command's error: one line, no traceback."""
+    assert "Traceback" not in output, output[-3000:]
+    errors = [line for line in output.splitlines() if line.startswith("CommandError: ")]
+    assert len(errors) == 1, output[-3000:]
+    return errors[0]
+
+
+@pytest.mark.parametrize(
+    ("name", "command", "prepared"), COMMANDS, ids=[row[0] for row in COMMANDS]
+)
+def test_a_command_cut_by_a_restart_says_so_in_one_line_writes_nothing_and_runs_again(
+    served: Database, cluster: str, monkeypatch: pytest.MonkeyPatch, name, command, prepared
+):
+    folder = served.folder / name
+    folder.mkdir()
+    (folder / "zones.csv").write_bytes(batch_file(600))
+    (folder / "results.csv").write_bytes(results_file(200))
+    served.copy("base", "start")
+    if prepared:
+        prepare(served, "start", name, str(folder))
+    served.copy("start", "run")
+    before = served.fingerprint("run")
+    monkeypatch.setenv("ZONETRACKER_FAULTS_QUERIES", "1")
+    normal = run(served, "run", command(folder))
+    assert normal.status == 0, normal.output
+    after = served.fingerprint("run")
+    assert after != before
+    queries = int(normal.output.rsplit("QUERIES ", 1)[1].split()[0])
+
+    served.copy("start", "run")
+    at = max(2, int(queries * RESTART_AT))
+    monkeypatch.setenv("ZONETRACKER_FAULTS_RESTART", f"{cluster} {CLUSTER} {at}")
+    cut = run(served, "run", command(folder))
+    monkeypatch.delenv("ZONETRACKER_FAULTS_RESTART")
+    _wait_ready()
+
+    assert cut.status == 1, cut.output[-3000:]
+    error = one_line_error(cut.output)
+    assert "The database could not be reached or went away" in error
+    assert "Run the command again once the database is back." in error
+    assert served.fingerprint("run") == before
+    again = run(served, "run", command(folder))
+    assert again.status == 0, again.output
+    assert served.fingerprint("run") == after
+    print(f"{name}: restarted before query {at} of {queries}: {error}")
+
+
+def test_a_backup_while_the_database_is_down_says_so_in_one_line_and_leaves_no_file(
+    served: Database, cluster: str
+):
+    served.copy("base", "run")
+    output = served.folder / "backup-down.dump"
+    _ctl(cluster, "stop")
+    try:
+        down = run(served, "run", [*DRIVE, "backup", "--output", str(output)])
+    finally:
+        _ctl(cluster, "start")
+        _wait_ready()
+    assert down.status == 1, down.output
+    error = one_line_error(down.output)
+    assert error.startswith("CommandError: pg_dump failed: ")
+    assert not output.exists() and not list(served.folder.glob(".*.partial"))
+    again = run(served, "run", [*DRIVE, "backup", "--output", str(output)])
+    assert again.status == 0, again.output
+    print(f"backup with the database down: {error}")

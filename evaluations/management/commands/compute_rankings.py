@@ -1,13 +1,13 @@
 """Recompute the totals, ranks and grades of a cycle that is not published."""
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 
 from evaluations.management.commands._cycle import act_on_cycle
 from evaluations.services import rankings_compute
-from zonetracker.commands import add_user_option
+from zonetracker.commands import DatabaseCommand, add_user_option
 
 
-class Command(BaseCommand):
+class Command(DatabaseCommand):
     help = "Recompute totals, ranks and grades of the cycle of YEAR (refused once published)."
 
     def add_arguments(self, parser: CommandParser) -> None:

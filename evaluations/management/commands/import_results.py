@@ -3,14 +3,14 @@
 from pathlib import Path
 
 from django.core.exceptions import PermissionDenied
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from evaluations.past_results import RESULTS_FORMAT, results_import
-from zonetracker.commands import acting_user, add_user_option
+from zonetracker.commands import DatabaseCommand, acting_user, add_user_option
 from zonetracker.tables import TableFileError, read_table
 
 
-class Command(BaseCommand):
+class Command(DatabaseCommand):
     help = (
         "Import the results of YEAR, graded before zonetracker, from FILE (CSV in UTF-8 or "
         "GB18030, or XLSX) with the columns zone (试验区 or 综试区: Chinese or English name, "

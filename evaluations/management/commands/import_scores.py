@@ -3,15 +3,15 @@
 from pathlib import Path
 
 from django.core.exceptions import PermissionDenied
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from evaluations.importing import SCORE_FORMAT, scores_import
 from evaluations.management.commands._cycle import cycle_of
-from zonetracker.commands import acting_user, add_user_option
+from zonetracker.commands import DatabaseCommand, acting_user, add_user_option
 from zonetracker.tables import TableFileError, read_table
 
 
-class Command(BaseCommand):
+class Command(DatabaseCommand):
     help = (
         "Import scores of the cycle of YEAR from FILE (CSV in UTF-8 or GB18030, or XLSX) with "
         "the columns zone (Chinese or English name, or slug), indicator (code), value and "

@@ -2,14 +2,14 @@
 
 from collections import Counter
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 
 from evaluations.management.commands._cycle import act_on_cycle
 from evaluations.services import cycle_publish
-from zonetracker.commands import add_user_option
+from zonetracker.commands import DatabaseCommand, add_user_option
 
 
-class Command(BaseCommand):
+class Command(DatabaseCommand):
     help = (
         "Publish the cycle of YEAR once every evaluation is approved (otherwise exit status 1, "
         "naming those that are not): rankings are computed and frozen, and the exit rule's "

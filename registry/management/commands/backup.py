@@ -8,15 +8,17 @@ import subprocess
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.db import connection
 from django.utils import timezone
+
+from zonetracker.commands import DatabaseCommand
 
 # The ending of the hidden file a backup is written into before it is complete.
 PARTIAL = ".partial"
 
 
-class Command(BaseCommand):
+class Command(DatabaseCommand):
     help = (
         "Write a consistent copy of the database while the app keeps running. SQLite: a "
         "database file made with SQLite's online backup API. PostgreSQL: a pg_dump archive "
@@ -111,7 +113,8 @@ class Command(BaseCommand):
         if result.returncode != 0:
             if "No space left on device" in result.stderr:
                 raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-            raise CommandError(f"pg_dump failed: {result.stderr.strip()}")
+            said = "; ".join(line.strip() for line in result.stderr.splitlines() if line.strip())
+            raise CommandError(f"pg_dump failed: {said}")
 
 
 def _running(pid: int) -> bool:

@@ -6,14 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 
 from registry.management.commands.import_zones import read_file, report
 from registry.scopes import scopes_import
-from zonetracker.commands import acting_user, add_user_option
+from zonetracker.commands import DatabaseCommand, acting_user, add_user_option
 
 
-class Command(BaseCommand):
+class Command(DatabaseCommand):
     help = (
         "Assign scopes from a CSV or XLSX file with the columns user (用户名), zone (综试区: "
         "Chinese name, English name or slug) and province (省份: code or name); each row names "

@@ -12,11 +12,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from registry.importing import zones_import
-from zonetracker.commands import acting_user, add_user_option
+from zonetracker.commands import DatabaseCommand, acting_user, add_user_option
 from zonetracker.tables import ImportSummary
 
 
-class Command(BaseCommand):
+class Command(DatabaseCommand):
     help = (
         "Import a batch file of zones (CSV in UTF-8 or GB18030, or XLSX; see DESIGN §5). "
         "All or nothing: any bad row and nothing is written. Rows are numbered as in a "
