@@ -553,6 +553,10 @@ def test_the_documentation_is_in_chinese_too(db, private):
     text = page.content.decode()
     assert '<html lang="zh-hans">' in text
     assert "开放数据接口" in text and "<code>GET /api/v1/zones/{slug}/</code>" in text
+    assert "访问权限" in text and "/api/v1/zones/{slug}/ 响应的字段" in text
+    from tests.test_chinese_text import ascii_marks_beside_chinese, visible_text
+
+    assert ascii_marks_beside_chinese(visible_text(text)) == []
 
 
 def test_the_documentation_lists_an_endpoint_the_schema_gains(db, private, monkeypatch):
