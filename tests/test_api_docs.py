@@ -37,6 +37,7 @@ DOCUMENT = {
         "schemas": {
             "ColourEnum": {"type": "string", "enum": ["red", "blue"], "description": "* list"},
             "NullEnum": {"enum": [None]},
+            "BlankEnum": {"enum": [""]},
             "Thing": {
                 "type": "object",
                 "properties": {
@@ -46,6 +47,12 @@ DOCUMENT = {
                         "oneOf": [
                             {"$ref": "#/components/schemas/ColourEnum"},
                             {"$ref": "#/components/schemas/NullEnum"},
+                        ]
+                    },
+                    "shade": {
+                        "oneOf": [
+                            {"$ref": "#/components/schemas/ColourEnum"},
+                            {"$ref": "#/components/schemas/BlankEnum"},
                         ]
                     },
                     "parts": {"type": "array", "items": {"$ref": "#/components/schemas/Thing"}},
@@ -79,6 +86,8 @@ def test_the_fields_resolve_components_nulls_lists_and_nested_objects():
     assert fields["made_on"] == Field("made_on", "string (date)", True, "")
     # An enumeration or null: its values in the type, not its component's list of them.
     assert fields["colour"] == Field("colour", "string: red | blue", True, "")
+    # An enumeration or an empty string: not null.
+    assert fields["shade"] == Field("shade", 'string: red | blue | ""', False, "")
     assert fields["parts"].type == "array of Thing"
     assert fields["owner"].type == "Owner"
     assert fields["owner.code"] == Field("owner.code", "integer", False, "")

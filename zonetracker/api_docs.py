@@ -85,7 +85,12 @@ def _alternatives(document: dict[str, Any], schema: dict[str, Any]) -> list[dict
 
 
 def _is_null(schema: dict[str, Any]) -> bool:
-    return schema.get("type") == "null" or schema.get("enum") in ([None], [""])
+    return schema.get("type") == "null" or schema.get("enum") == [None]
+
+
+def _is_blank(schema: dict[str, Any]) -> bool:
+    """drf-spectacular's ``BlankEnum``: an empty string allowed beside an enumeration."""
+    return schema.get("enum") == [""]
 
 
 def type_of(document: dict[str, Any], schema: dict[str, Any]) -> str:
@@ -98,9 +103,12 @@ def type_of(document: dict[str, Any], schema: dict[str, Any]) -> str:
             return name
         schema = target
     schema = _resolve(document, schema)
-    choices = [choice for choice in _alternatives(document, schema) if not _is_null(choice)]
-    if len(choices) > 1 or choices[0] is not schema:
-        return " | ".join(type_of(document, choice) for choice in choices) or "null"
+    alternatives = _alternatives(document, schema)
+    if alternatives[0] is not schema:
+        choices = [type_of(document, choice) for choice in alternatives if not _is_null(choice)]
+        return " | ".join(choices) or "null"
+    if _is_blank(schema):
+        return '""'
     kind = schema.get("type", "object")
     if isinstance(kind, list):
         kind = " | ".join(str(k) for k in kind if k != "null")
