@@ -535,6 +535,12 @@ def test_the_schema_and_its_documentation_are_served(db, private):
     assert 'curl -H "Authorization: Token zt_…" "http://testserver/api/v1/cycles/YEAR/"' in cycle
 
 
+def test_the_documentation_reads_no_data(db, private, django_assert_num_queries):
+    # Drawn from the schema alone: no query of its own, whatever the register holds.
+    with django_assert_num_queries(0):
+        assert Client().get(reverse("api:docs")).status_code == 200
+
+
 def test_the_documentation_says_who_may_read(db, settings):
     settings.PUBLIC_RANKINGS = True
     settings.CORS_ALLOWED_ORIGINS = ["https://data.example.org"]
