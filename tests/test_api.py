@@ -8,7 +8,9 @@ issued. See ``tests.api_data`` for the published world the endpoints read.
 from __future__ import annotations
 
 import datetime
+import html
 import json
+import re
 
 import pytest
 from django.core.cache import cache
@@ -480,18 +482,116 @@ def test_the_schema_passes_drf_spectaculars_own_validation(tmp_path):
         assert f"\n        {column}:" in text
 
 
+def _docs_sections(page: str) -> dict[str, str]:
+    """The documentation page's endpoint sections, by their heading (``GET /api/v1/...``)."""
+    sections = {}
+    for part in page.split('<section class="api-endpoint"')[1:]:
+        heading = re.search(r"<h2[^>]*><code>([^<]+)</code></h2>", part)
+        sections[html.unescape(heading.group(1))] = part.split("</section>")[0]
+    return sections
+
+
 def test_the_schema_and_its_documentation_are_served(db, private):
     schema = Client().get(reverse("api:schema") + "?format=json")
     assert schema.status_code == 200
-    assert "/api/v1/cycles/{year}/results/" in schema.json()["paths"]
+    document = schema.json()
+    assert "/api/v1/cycles/{year}/results/" in document["paths"]
     docs = Client().get(reverse("api:docs"))
     assert docs.status_code == 200
     page = docs.content.decode()
-    assert "<script>" not in page and "<style>" not in page
-    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in page
-    script = Client().get(reverse("api:docs") + "?script=")
-    assert script.status_code == 200
-    assert "SwaggerUIBundle" in script.content.decode()
+    # Drawn on the server with the site's own layout: no script at all, no inline style.
+    assert "<script" not in page and "<style" not in page and " style=" not in page
+    assert "swagger" not in page.lower()
+    assert 'class="site-header"' in page
+    assert f'href="{reverse("api:schema")}?format=json"' in page
+    sections = _docs_sections(page)
+    operations = [
+        (method.upper(), path, operation)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+    ]
+    assert len(operations) == 8
+    # Every endpoint of the schema has its section, with every parameter and every field.
+    assert set(sections) == {f"{method} {path}" for method, path, _ in operations}
+    for method, path, operation in operations:
+        section = sections[f"{method} {path}"]
+        for parameter in operation.get("parameters", []):
+            assert f'<th scope="row"><code>{parameter["name"]}</code></th>' in section, (
+                path,
+                parameter["name"],
+            )
+        answer = operation["responses"]["200"]["content"]["application/json"]["schema"]
+        component = document["components"]["schemas"][answer["$ref"].rsplit("/", 1)[1]]
+        for name in component["properties"]:
+            assert f'<th scope="row"><code>{name}</code></th>' in section, (path, name)
+        assert "curl " in section and "http://testserver/api/v1/" in section
+    # The fields of a list's items, a nested object's and a list of objects', $ref resolved.
+    results = sections["GET /api/v1/cycles/{year}/results/"]
+    for column in EXPORT_COLUMNS:
+        assert f"<code>results[].{column}</code>" in results
+    cycle = sections["GET /api/v1/cycles/{year}/"]
+    assert "<code>policy.rule</code>" in cycle and "<code>indicators[].weight</code>" in cycle
+    assert "Zones approved on or before this date are evaluated." in cycle
+    assert 'curl -H "Authorization: Token zt_…" "http://testserver/api/v1/cycles/YEAR/"' in cycle
+
+
+def test_the_documentation_reads_no_data(db, private, django_assert_num_queries):
+    # Drawn from the schema alone: no query of its own, whatever the register holds.
+    with django_assert_num_queries(0):
+        assert Client().get(reverse("api:docs")).status_code == 200
+
+
+def test_the_documentation_says_who_may_read(db, settings):
+    settings.PUBLIC_RANKINGS = True
+    settings.CORS_ALLOWED_ORIGINS = ["https://data.example.org"]
+    page = Client().get(reverse("api:docs")).content.decode()
+    assert "everyone may read it" in page
+    assert 'curl "http://testserver/api/v1/provinces/"' in page
+    assert "https://data.example.org" in page
+    settings.PUBLIC_RANKINGS = False
+    page = Client().get(reverse("api:docs")).content.decode()
+    assert "an API token that an Administrator issues" in page
+    assert "Authorization: Token zt_…" in page and "429" in page and "Retry-After" in page
+
+
+def test_the_documentation_is_in_chinese_too(db, private):
+    page = Client(headers={"accept-language": "zh-hans"}).get(reverse("api:docs"))
+    text = page.content.decode()
+    assert '<html lang="zh-hans">' in text
+    assert "开放数据接口" in text and "<code>GET /api/v1/zones/{slug}/</code>" in text
+    assert "访问权限" in text and "/api/v1/zones/{slug}/ 响应的字段" in text
+    from tests.test_chinese_text import ascii_marks_beside_chinese, visible_text
+
+    assert ascii_marks_beside_chinese(visible_text(text)) == []
+
+
+def test_the_documentation_lists_an_endpoint_the_schema_gains(db, private, monkeypatch):
+    from zonetracker import api_docs
+
+    real = api_docs.openapi_document
+
+    def with_one_more():
+        document = real()
+        document["paths"]["/api/v1/extra/"] = {
+            "get": {
+                "operationId": "extra_list",
+                "description": "One more.",
+                "parameters": [{"name": "colour", "in": "query", "schema": {"type": "string"}}],
+                "responses": {
+                    "200": {
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/Batch"}}
+                        }
+                    }
+                },
+            }
+        }
+        return document
+
+    monkeypatch.setattr(api_docs, "openapi_document", with_one_more)
+    sections = _docs_sections(Client().get(reverse("api:docs")).content.decode())
+    extra = sections["GET /api/v1/extra/"]
+    assert "<code>colour</code>" in extra and "<code>zone_count</code>" in extra
 
 
 # --- issuing tokens in the admin ---------------------------------------------------------

@@ -2,10 +2,11 @@
 cycles', the OpenAPI schema and its documentation page."""
 
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularAPIView
 
 from evaluations import api as evaluations_api
 from registry import api as registry_api
+from zonetracker.api_docs import api_docs
 
 app_name = "api"
 
@@ -19,13 +20,6 @@ urlpatterns = [
     path("cycles/<int:year>/results/", evaluations_api.ResultList.as_view(), name="cycle_results"),
     path("decisions/", evaluations_api.DecisionList.as_view(), name="decision_list"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    # Swagger UI from our static files; its start-up script is a file of its own, as the
-    # Content-Security-Policy allows no inline script.
-    path(
-        "docs/",
-        SpectacularSwaggerSplitView.as_view(
-            url_name="api:schema", template_name="api/swagger_ui.html"
-        ),
-        name="docs",
-    ),
+    # The documentation page, drawn on the server from the same schema.
+    path("docs/", api_docs, name="docs"),
 ]

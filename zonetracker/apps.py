@@ -21,8 +21,8 @@ class ZonetrackerConfig(AppConfig):
 
 class StaticFilesConfig(staticfiles_apps.StaticFilesConfig):
     """Django's static files, less what zonetracker never serves: the browsable API's assets
-    (the API speaks JSON only) and Redoc (Swagger UI is the documentation). Fewer files keep
-    ``collectstatic``'s compression short."""
+    (the API speaks JSON only) and drf-spectacular's Redoc (the documentation page is
+    zonetracker's own). Fewer files keep ``collectstatic``'s compression short."""
 
     default = False
     ignore_patterns = [

@@ -13,7 +13,6 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
-from whitenoise.compress import Compressor
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -121,7 +120,6 @@ INSTALLED_APPS = [
     "csp",
     "rest_framework",
     "drf_spectacular",
-    "drf_spectacular_sidecar",
     "corsheaders",
     "registry",
     "evaluations",
@@ -271,9 +269,6 @@ STORAGES = {
     },
 }
 
-# Source maps (Swagger UI's, megabytes) are served as they are: compressing them, with Brotli
-# at its slowest, would take most of collectstatic's time for files nobody reads.
-WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, "map"]
 # Evidence files of the reporting chain go through Django's storage API: a local folder by
 # default; with ZONETRACKER_FILE_STORAGE=s3, any S3-compatible store through django-storages
 # (install django-storages[s3]; boto3 reads AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), so
@@ -385,9 +380,6 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
-    # Swagger UI from our own static files (drf-spectacular-sidecar), never a CDN.
-    "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
 }
 # Cross-origin reads of the API (django-cors-headers): none unless origins are named.
