@@ -719,6 +719,12 @@ class Evaluation(models.Model):
             EvaluationStatus.RETURNED,
         }
 
+    def came_up_the_chain(self) -> bool:
+        """Its zone reported figures: the Ministry then sets accepted values only by verifying
+        the report, where each keeps the reported value beside it and a reason where they
+        differ (``reporting.report_verify``), never through the entry form."""
+        return self.scores.filter(reported_value__isnull=False).exists()
+
 
 class Score(models.Model):
     """One indicator's value in one evaluation."""

@@ -283,3 +283,63 @@ def test_reviewers_see_a_figure_identical_to_last_year_flagged_without_it_blocki
     assert "last year: 5" in page
     listing = paul.get(f"/cycles/{cycle.year}/reports/").content.decode()
     assert "1 figure flag across these reports" in listing
+
+
+def entry_data(cycle, evaluation, value="4") -> dict:
+    data = {"version": evaluation.version}
+    for indicator in cycle.indicators.all():
+        data[f"value_{indicator.pk}"] = value
+        data[f"note_{indicator.pk}"] = ""
+    return data
+
+
+@pytest.mark.parametrize("returned_by_the_province", [False, True])
+def test_the_ministrys_entry_form_sends_a_report_from_the_chain_to_its_verification(
+    cycle, chain, carol, returned_by_the_province
+):
+    evaluation = alpha(cycle)
+    rita = client_of(chain["rita"])
+    rita.post(f"/reports/{evaluation.pk}/save/", report_data(cycle, evaluation, send="1"))
+    if returned_by_the_province:
+        evaluation = alpha(cycle)
+        client_of(chain["paul"]).post(
+            f"/reports/{evaluation.pk}/return/",
+            {"version": evaluation.version, "reason": "Sources missing."},
+        )
+    else:
+        # Still the zone's draft: its figures are saved but not yet sent.
+        Evaluation.objects.filter(pk=evaluation.pk).update(
+            status=EvaluationStatus.DRAFT, reported_at=None
+        )
+    evaluation = alpha(cycle)
+    assert evaluation.status in {EvaluationStatus.DRAFT, EvaluationStatus.RETURNED}
+    ministry = client_of(carol)
+    page = ministry.get(f"/evaluations/{evaluation.pk}/").content.decode()
+    assert "entry-form" not in page
+    assert "the Ministry verifies them on the report" in page
+    assert f'href="/reports/{evaluation.pk}/"' in page
+
+    before = sorted(
+        Score.objects.values_list("pk", "value", "reported_value", "verification_reason")
+    )
+    for url in [f"/evaluations/{evaluation.pk}/", f"/evaluations/{evaluation.pk}/submit/"]:
+        response = ministry.post(url, entry_data(cycle, evaluation))
+        assert response.status_code == 302
+        assert response["Location"] == f"/reports/{evaluation.pk}/"
+    after = sorted(
+        Score.objects.values_list("pk", "value", "reported_value", "verification_reason")
+    )
+    assert after == before
+    assert alpha(cycle).status == evaluation.status
+    assert alpha(cycle).version == evaluation.version
+
+
+def test_the_ministrys_entry_form_still_enters_an_evaluation_no_zone_reported(cycle, chain, carol):
+    evaluation = alpha(cycle)
+    ministry = client_of(carol)
+    assert "entry-form" in ministry.get(f"/evaluations/{evaluation.pk}/").content.decode()
+    response = ministry.post(f"/evaluations/{evaluation.pk}/", entry_data(cycle, evaluation))
+    assert response.status_code == 302
+    assert set(Score.objects.filter(evaluation=evaluation).values_list("value", flat=True)) == {
+        Decimal(4)
+    }
