@@ -753,6 +753,8 @@ class Score(models.Model):
         blank=True,
     )
     verification_reason = models.TextField(_("reason for the accepted value"), blank=True)
+    # A flag never blocks; the zone says here why a flagged figure is right.
+    flag_reason = models.TextField(_("reason for the flagged figure"), blank=True)
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

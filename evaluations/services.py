@@ -75,10 +75,12 @@ POLICY_FIELDS = [
 
 @dataclass(frozen=True)
 class ScoreInput:
-    """A value for one indicator (None when left empty) and a note (None: keep the stored one)."""
+    """A value for one indicator (None when left empty), a note and, in a zone's report, the
+    reason for a flagged figure (None: keep the stored one)."""
 
     value: Decimal | None
     note: str | None = ""
+    flag_reason: str | None = None
 
 
 @dataclass(frozen=True)
