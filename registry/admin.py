@@ -37,7 +37,7 @@ from registry.importing import (
 )
 from registry.models import Batch, Province, ProvinceReviewer, Zone, ZoneReporter
 from registry.resources import BATCH_FORMATS, BatchXLSX, ZoneResource
-from registry.scopes import scopes_import_checked
+from registry.scopes import may_assign_scopes, scopes_import_checked
 from zonetracker.tables import ImportSummary, TableFileError
 
 logger = logging.getLogger(__name__)
@@ -379,12 +379,6 @@ class ScopesConfirmForm(forms.Form):
     pending = forms.CharField(max_length=64, widget=forms.HiddenInput())
 
 
-def may_import_scopes(user: Any) -> bool:
-    return user.has_perm("registry.add_zonereporter") and user.has_perm(
-        "registry.add_provincereviewer"
-    )
-
-
 @admin.register(ZoneReporter)
 class ZoneReporterAdmin(ReadOnlyHistoryMixin, SimpleHistoryAdmin):
     """Who reports which zone's figures: the scope of each Zone reporter."""
@@ -409,7 +403,7 @@ class ZoneReporterAdmin(ReadOnlyHistoryMixin, SimpleHistoryAdmin):
     def changelist_view(self, request: HttpRequest, extra_context=None):
         extra_context = {
             **(extra_context or {}),
-            "can_import_scopes": may_import_scopes(request.user),
+            "can_import_scopes": may_assign_scopes(request.user),
         }
         return super().changelist_view(request, extra_context)
 
@@ -420,7 +414,7 @@ class ZoneReporterAdmin(ReadOnlyHistoryMixin, SimpleHistoryAdmin):
         checked in full (a dry run) and waits in the database (``DatabaseTmpStorage``) for its
         uploader's confirmation, which checks it again and writes it, all or nothing.
         """
-        if not may_import_scopes(request.user):
+        if not may_assign_scopes(request.user):
             raise PermissionDenied
         context = {
             **self.admin_site.each_context(request),

@@ -111,6 +111,13 @@ def scopes_write(*, check: ScopeCheck) -> tuple[int, int]:
     return new, len(check.zones) + len(check.provinces) - new
 
 
+def may_assign_scopes(user: AbstractBaseUser) -> bool:
+    """Whoever may add both kinds of scope (Administrators) may import a scope file."""
+    return user.has_perm("registry.add_zonereporter") and user.has_perm(
+        "registry.add_provincereviewer"
+    )
+
+
 def scopes_import(
     *, raw: bytes, by: AbstractBaseUser | None, dry_run: bool = False
 ) -> ImportSummary:
@@ -125,9 +132,7 @@ def scopes_import_checked(
     *, raw: bytes, by: AbstractBaseUser | None, dry_run: bool = False
 ) -> tuple[ScopeCheck | None, ImportSummary]:
     """``scopes_import``, also returning the file's check (its rows) for a preview."""
-    if by is not None and not (
-        by.has_perm("registry.add_zonereporter") and by.has_perm("registry.add_provincereviewer")
-    ):
+    if by is not None and not may_assign_scopes(by):
         raise PermissionDenied(_("Only Administrators may assign scopes."))
     try:
         table = read_table(raw, table=SCOPE_FORMAT)
