@@ -607,6 +607,7 @@ class ScoreInline(admin.TabularInline):
         "reported_value",
         "value",
         "verification_reason",
+        "flag_reason",
         "note",
         "entered_by",
         "entered_at",

@@ -719,6 +719,12 @@ class Evaluation(models.Model):
             EvaluationStatus.RETURNED,
         }
 
+    def came_up_the_chain(self) -> bool:
+        """Its zone reported figures: the Ministry then sets accepted values only by verifying
+        the report, where each keeps the reported value beside it and a reason where they
+        differ (``reporting.report_verify``), never through the entry form."""
+        return self.scores.filter(reported_value__isnull=False).exists()
+
 
 class Score(models.Model):
     """One indicator's value in one evaluation."""
@@ -747,6 +753,8 @@ class Score(models.Model):
         blank=True,
     )
     verification_reason = models.TextField(_("reason for the accepted value"), blank=True)
+    # A flag never blocks; the zone says here why a flagged figure is right.
+    flag_reason = models.TextField(_("reason for the flagged figure"), blank=True)
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

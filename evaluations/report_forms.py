@@ -12,13 +12,22 @@ from evaluations.services import ScoreInput
 
 
 class ReportForm(forms.Form):
-    """The zone's figure and note for each indicator, at the version the page was loaded."""
+    """The zone's figure and note for each indicator, and the reason for each figure that is
+    flagged, at the version the page was loaded."""
 
     version = forms.IntegerField(widget=forms.HiddenInput)
 
-    def __init__(self, *args, indicators: list[Indicator], scores: dict[int, Score], **kwargs):
+    def __init__(
+        self,
+        *args,
+        indicators: list[Indicator],
+        scores: dict[int, Score],
+        flagged: set[int] = frozenset(),
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.indicators = indicators
+        self.flagged = flagged
         for indicator in indicators:
             score = scores.get(indicator.pk)
             self.fields[f"value_{indicator.pk}"] = ValueField(
@@ -33,11 +42,21 @@ class ReportForm(forms.Form):
                 widget=forms.Textarea(attrs={"rows": 2}),
                 initial=score.note if score else "",
             )
+            if indicator.pk in flagged:
+                self.fields[f"flag_reason_{indicator.pk}"] = forms.CharField(
+                    label=_("Why the flagged figure is right"),
+                    required=False,
+                    max_length=REASON_MAX_LENGTH,
+                    initial=score.flag_reason if score else "",
+                )
 
     def score_inputs(self) -> dict[int, ScoreInput]:
+        # A figure that is not flagged keeps the reason it has (None: keep the stored one).
         return {
             i.pk: ScoreInput(
-                value=self.cleaned_data[f"value_{i.pk}"], note=self.cleaned_data[f"note_{i.pk}"]
+                value=self.cleaned_data[f"value_{i.pk}"],
+                note=self.cleaned_data[f"note_{i.pk}"],
+                flag_reason=self.cleaned_data.get(f"flag_reason_{i.pk}"),
             )
             for i in self.indicators
         }

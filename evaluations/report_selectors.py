@@ -75,18 +75,29 @@ def cycle_flags(
     """The flags of each figure of the cycle, by (evaluation id, indicator id), for the
     evaluations ``only`` names (all when None). Two queries: the cycle's values (the outliers
     are found among all of them) and the zones' values of the year before."""
+    return {
+        key: found for key, (found, _reason) in _flagged_figures(cycle, indicators, only).items()
+    }
+
+
+def _flagged_figures(
+    cycle: Cycle, indicators: list[Indicator], only: list[int] | None
+) -> dict[tuple[int, int], tuple[list[Flag], str]]:
+    """``cycle_flags`` with the zone's reason for each flagged figure ("" when none)."""
     by_indicator: dict[int, dict[int, Decimal]] = defaultdict(dict)
+    reasons: dict[tuple[int, int], str] = {}
     zone_of: dict[int, int] = {}
-    for evaluation_id, zone_id, indicator_id, value in (
+    for evaluation_id, zone_id, indicator_id, value, reason in (
         Score.objects.filter(evaluation__cycle=cycle, value__isnull=False)
         .order_by()
-        .values_list("evaluation_id", "evaluation__zone_id", "indicator_id", "value")
+        .values_list("evaluation_id", "evaluation__zone_id", "indicator_id", "value", "flag_reason")
     ):
         by_indicator[indicator_id][evaluation_id] = value
+        reasons[(evaluation_id, indicator_id)] = reason
         zone_of[evaluation_id] = zone_id
     wanted = set(zone_of) if only is None else set(only) & set(zone_of)
     last_year = _last_year_values(cycle, [zone_of[pk] for pk in wanted])
-    flags: dict[tuple[int, int], list[Flag]] = {}
+    flags: dict[tuple[int, int], tuple[list[Flag], str]] = {}
     for indicator in indicators:
         values = by_indicator[indicator.pk]
         z_scores = (
@@ -102,18 +113,31 @@ def cycle_flags(
                 robust_z=z_scores.get(evaluation_id),
             )
             if found:
-                flags[(evaluation_id, indicator.pk)] = found
+                key = (evaluation_id, indicator.pk)
+                flags[key] = (found, reasons[key])
     return flags
 
 
-def flag_counts(cycle: Cycle) -> dict[int, int]:
-    """How many flags each evaluation of the cycle carries (three queries)."""
-    counts: dict[int, int] = defaultdict(int)
-    for (evaluation_id, _indicator_id), found in cycle_flags(
-        cycle, list(cycle.indicators.in_order())
+@dataclass(frozen=True)
+class FlagCount:
+    """An evaluation's figure flags, and how many of its flagged figures have no reason."""
+
+    flags: int = 0
+    without_reason: int = 0
+
+
+def flag_counts(cycle: Cycle) -> dict[int, FlagCount]:
+    """The flags each evaluation of the cycle carries, and its flagged figures the zone has
+    not explained (three queries)."""
+    flags: dict[int, int] = defaultdict(int)
+    without_reason: dict[int, int] = defaultdict(int)
+    for (evaluation_id, _indicator_id), (found, reason) in _flagged_figures(
+        cycle, list(cycle.indicators.in_order()), None
     ).items():
-        counts[evaluation_id] += len(found)
-    return dict(counts)
+        flags[evaluation_id] += len(found)
+        if not reason.strip():
+            without_reason[evaluation_id] += 1
+    return {pk: FlagCount(flags[pk], without_reason[pk]) for pk in flags}
 
 
 def _last_year_values(cycle: Cycle, zone_ids: list[int]) -> dict[int, dict[str, Decimal]]:

@@ -122,20 +122,27 @@ def report_save(
         for indicator_id, entry in scores.items():
             score = existing.get(indicator_id)
             note = entry.note if entry.note is not None else (score.note if score else "")
+            flag_reason = (
+                entry.flag_reason.strip()
+                if entry.flag_reason is not None
+                else (score.flag_reason if score else "")
+            )
             if score is None:
-                if entry.value is None and not note:
+                if entry.value is None and not note and not flag_reason:
                     continue
                 score = Score(evaluation=evaluation, indicator_id=indicator_id)
-            elif (score.reported_value, score.value, score.note) == (
+            elif (score.reported_value, score.value, score.note, score.flag_reason) == (
                 entry.value,
                 entry.value,
                 note,
+                flag_reason,
             ):
                 continue
             score.reported_value = entry.value
             score.value = entry.value
             score.verification_reason = ""
             score.note = note
+            score.flag_reason = flag_reason
             score.entered_by = by
             score.entered_at = now
             score._history_user = by

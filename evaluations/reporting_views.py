@@ -21,6 +21,7 @@ from evaluations.evidence import KINDS
 from evaluations.models import Cycle, Evaluation, Evidence
 from evaluations.report_forms import EvidenceForm, ReportForm, ReportReturnForm, VerifyForm
 from evaluations.report_selectors import (
+    FlagCount,
     completeness_by_province,
     flag_counts,
     report_lines,
@@ -77,8 +78,11 @@ def cycle_reports(request: HttpRequest, year: int) -> HttpResponse:
         {
             "cycle": cycle,
             "page_obj": page,
-            "rows": [(report, flags.get(report.pk, 0)) for report in page],
-            "flag_total": sum(count for pk, count in flags.items() if pk in in_scope),
+            "rows": [(report, flags.get(report.pk, FlagCount())) for report in page],
+            "flag_total": sum(count.flags for pk, count in flags.items() if pk in in_scope),
+            "without_reason_total": sum(
+                count.without_reason for pk, count in flags.items() if pk in in_scope
+            ),
             "completeness": completeness_by_province(reports, cycle),
         },
     )
@@ -121,8 +125,11 @@ def _render_report(
         can_verify(user, evaluation),
     )
     initial = {"version": evaluation.version}
+    flagged = {line.indicator.pk for line in lines if line.flags}
     if reporting and report_form is None:
-        report_form = ReportForm(initial=initial, indicators=indicators, scores=scores)
+        report_form = ReportForm(
+            initial=initial, indicators=indicators, scores=scores, flagged=flagged
+        )
     if verifying and verify_form is None:
         verify_form = VerifyForm(initial=initial, indicators=indicators, scores=scores)
     rows = []
@@ -133,6 +140,11 @@ def _render_report(
                 "line": line,
                 "value": report_form[f"value_{pk}"] if reporting else None,
                 "note": report_form[f"note_{pk}"] if reporting else None,
+                "flag_reason": (
+                    report_form[f"flag_reason_{pk}"]
+                    if reporting and f"flag_reason_{pk}" in report_form.fields
+                    else None
+                ),
                 "accepted": verify_form[f"accepted_{pk}"] if verifying else None,
                 "reason": verify_form[f"reason_{pk}"] if verifying else None,
             }
@@ -153,6 +165,9 @@ def _render_report(
             "return_form": return_form or ReportReturnForm(initial=initial),
             "problems": problems or [],
             "flag_count": sum(len(line.flags) for line in lines),
+            "without_reason_count": sum(
+                1 for line in lines if line.flags and not (line.score and line.score.flag_reason)
+            ),
         },
         status=status,
     )
@@ -207,6 +222,7 @@ def report_save_view(request: HttpRequest, pk: int) -> HttpResponse:
         request.POST,
         indicators=[line.indicator for line in lines],
         scores={line.indicator.pk: line.score for line in lines if line.score},
+        flagged={line.indicator.pk for line in lines if line.flags},
     )
     if not form.is_valid():
         return _render_report(request, evaluation, report_form=form, status=400)

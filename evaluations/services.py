@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import gettext_lazy, pgettext
 from simple_history.utils import bulk_create_with_history
 
 from evaluations import notifications, rules, scoring
@@ -75,10 +75,12 @@ POLICY_FIELDS = [
 
 @dataclass(frozen=True)
 class ScoreInput:
-    """A value for one indicator (None when left empty) and a note (None: keep the stored one)."""
+    """A value for one indicator (None when left empty), a note and, in a zone's report, the
+    reason for a flagged figure (None: keep the stored one)."""
 
     value: Decimal | None
     note: str | None = ""
+    flag_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -397,6 +399,12 @@ def claim_version(evaluation: Evaluation, version: int) -> None:
     evaluation.version = version + 1
 
 
+CHAIN_REPORT_MESSAGE = gettext_lazy(
+    "Its zone reported these figures: the Ministry verifies them on the report's page, where "
+    "each accepted value keeps the reported one beside it, with a reason where they differ."
+)
+
+
 def evaluation_save(
     *,
     evaluation: Evaluation,
@@ -414,6 +422,8 @@ def evaluation_save(
     """
     if not can_edit(by, evaluation):
         raise PermissionDenied(_("You may not edit this evaluation."))
+    if evaluation.came_up_the_chain():
+        raise ValidationError(CHAIN_REPORT_MESSAGE)
     try:
         scores_write(evaluation=evaluation, by=by, scores=scores, version=version)
     except EditConflict as conflict:
@@ -547,6 +557,8 @@ def evaluation_submit(
     """Hand a complete evaluation to the approvers."""
     if not can_edit(by, evaluation):
         raise PermissionDenied(_("You may not submit this evaluation."))
+    if evaluation.came_up_the_chain():
+        raise ValidationError(CHAIN_REPORT_MESSAGE)
     missing = missing_indicators(evaluation)
     if missing:
         raise ValidationError(

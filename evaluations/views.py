@@ -40,6 +40,7 @@ from evaluations.selectors import (
     next_evaluation_for,
 )
 from evaluations.services import (
+    CHAIN_REPORT_MESSAGE,
     EditConflict,
     can_approve,
     can_edit,
@@ -297,6 +298,10 @@ def _save_entry(request: HttpRequest, evaluation: Evaluation, *, submit: bool) -
     # Checked before the form is read, so that someone who may not edit learns that first.
     if not can_edit(request.user, evaluation):
         raise PermissionDenied(_("You may not edit this evaluation."))
+    if evaluation.came_up_the_chain():
+        # One path for the accepted values of a zone's figures: the report's verification.
+        messages.error(request, CHAIN_REPORT_MESSAGE)
+        return redirect("evaluations:report_detail", pk=evaluation.pk)
     indicators, scores = evaluation_indicators_and_scores(evaluation)
     form = EvaluationEntryForm(
         request.POST, indicators=indicators, scores=scores, version=evaluation.version
@@ -422,7 +427,8 @@ def _render_evaluation(
     user = request.user
     if indicators is None or scores is None:
         indicators, scores = evaluation_indicators_and_scores(evaluation)
-    editable = can_edit(user, evaluation)
+    chain = any(score.reported_value is not None for score in scores.values())
+    editable = can_edit(user, evaluation) and not chain
     if editable and form is None:
         form = EvaluationEntryForm(indicators=indicators, scores=scores, version=evaluation.version)
     may_approve = can_approve(user, evaluation)
@@ -439,6 +445,7 @@ def _render_evaluation(
             "evaluation": evaluation,
             "cycle": evaluation.cycle,
             "editable": editable,
+            "chain": chain,
             "form": form if editable else None,
             "groups": form.groups() if editable else read_only_groups(indicators, scores),
             "may_approve": may_approve,

@@ -17,9 +17,10 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -36,6 +37,7 @@ from registry.importing import (
 )
 from registry.models import Batch, Province, ProvinceReviewer, Zone, ZoneReporter
 from registry.resources import BATCH_FORMATS, BatchXLSX, ZoneResource
+from registry.scopes import may_assign_scopes, scopes_import_checked
 from zonetracker.tables import ImportSummary, TableFileError
 
 logger = logging.getLogger(__name__)
@@ -355,6 +357,30 @@ class ZoneAdmin(NeverDeleteMixin, ReadOnlyHistoryMixin, ImportExportMixin, Simpl
         return f"zones-{date}.{file_format.get_extension()}"
 
 
+class ScopesUploadForm(forms.Form):
+    """Zone reporters › Import scopes: the scope file."""
+
+    import_file = forms.FileField(label=gettext_lazy("scope file (CSV or XLSX)"))
+
+    def clean_import_file(self):
+        upload = self.cleaned_data["import_file"]
+        if upload.size > settings.IMPORT_MAX_BYTES:
+            raise forms.ValidationError(
+                _("The file is %(size)s; the largest file accepted is %(max)s.")
+                % {
+                    "size": filesizeformat(upload.size),
+                    "max": filesizeformat(settings.IMPORT_MAX_BYTES),
+                }
+            )
+        return upload
+
+
+class ScopesConfirmForm(forms.Form):
+    """The hidden form that confirms a previewed scope file, waiting in the database."""
+
+    pending = forms.CharField(max_length=64, widget=forms.HiddenInput())
+
+
 @admin.register(ZoneReporter)
 class ZoneReporterAdmin(ReadOnlyHistoryMixin, SimpleHistoryAdmin):
     """Who reports which zone's figures: the scope of each Zone reporter."""
@@ -364,6 +390,84 @@ class ZoneReporterAdmin(ReadOnlyHistoryMixin, SimpleHistoryAdmin):
     list_select_related = ("user", "zone")
     search_fields = ("user__username", "zone__name_zh", "zone__name_en")
     autocomplete_fields = ("user", "zone")
+    change_list_template = "admin/registry/zonereporter/change_list.html"
+
+    def get_urls(self):
+        return [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_scopes_view),
+                name="registry_zonereporter_import_scopes",
+            ),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "can_import_scopes": may_assign_scopes(request.user),
+        }
+        return super().changelist_view(request, extra_context)
+
+    def import_scopes_view(self, request: HttpRequest) -> HttpResponse:
+        """Upload a scope file, preview its rows (or its problems by row), then confirm.
+
+        The same check and writer as ``import_scopes`` (``registry.scopes``): the upload is
+        checked in full (a dry run) and waits in the database (``DatabaseTmpStorage``) for its
+        uploader's confirmation, which checks it again and writes it, all or nothing.
+        """
+        if not may_assign_scopes(request.user):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Import scopes"),
+            "opts": self.model._meta,
+        }
+        if request.method == "POST" and "confirm" in request.POST:
+            return self._confirm_scopes(request, context)
+        form = ScopesUploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            raw = form.cleaned_data["import_file"].read()
+            check, summary = scopes_import_checked(raw=raw, by=request.user, dry_run=True)
+            if summary.ok:
+                storage = DatabaseTmpStorage()
+                storage.save(raw)
+                pending_import_claim(name=storage.name, user=request.user)
+                context["confirm_form"] = ScopesConfirmForm(initial={"pending": storage.name})
+                context["rows"] = check.rows if check is not None else []
+            context["summary"] = summary
+        context["form"] = form
+        return TemplateResponse(request, "admin/registry/zonereporter/import_scopes.html", context)
+
+    def _confirm_scopes(self, request: HttpRequest, context: dict) -> HttpResponse:
+        confirm = ScopesConfirmForm(request.POST)
+        context["form"] = ScopesUploadForm()
+        if not confirm.is_valid() or not pending_import_is_waiting(
+            name=confirm.cleaned_data["pending"], user=request.user
+        ):
+            context["failure"] = [
+                _(
+                    "This upload is no longer waiting for confirmation: it was imported "
+                    "already, or it expired. Upload the file again."
+                )
+            ]
+            return TemplateResponse(
+                request, "admin/registry/zonereporter/import_scopes.html", context
+            )
+        storage = DatabaseTmpStorage(name=confirm.cleaned_data["pending"], read_mode="rb")
+        _check, summary = scopes_import_checked(raw=storage.read(), by=request.user)
+        if not summary.ok:
+            context["failure"] = summary.errors
+            return TemplateResponse(
+                request, "admin/registry/zonereporter/import_scopes.html", context
+            )
+        storage.remove()
+        self.message_user(
+            request,
+            _("The scope file was imported: %(counts)s.") % {"counts": summary.counts()},
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(reverse("admin:registry_zonereporter_changelist"))
 
 
 @admin.register(ProvinceReviewer)

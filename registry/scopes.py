@@ -1,6 +1,7 @@
 """Scopes of the reporting chain as a table file: which user reports which zone, which user
 pre-reviews which province. One reader (``zonetracker.tables.read_table``), one pure check,
-one writer, all or nothing; the command ``import_scopes`` calls them."""
+one writer, all or nothing; the command ``import_scopes`` and the admin's Zone reporters ›
+Import scopes call them."""
 
 from __future__ import annotations
 
@@ -31,6 +32,16 @@ SCOPE_FORMAT = TableFormat.declare(
 )
 
 
+@dataclass(frozen=True)
+class ScopeRow:
+    """One row of a scope file as it reads, for the admin's preview."""
+
+    number: int
+    user: str
+    zone: str
+    province: str
+
+
 @dataclass
 class ScopeCheck:
     """The scopes a file asks for, as (user id, zone id) and (user id, province id) pairs."""
@@ -38,6 +49,7 @@ class ScopeCheck:
     problems: RowProblems
     zones: set[tuple[int, int]] = field(default_factory=set)
     provinces: set[tuple[int, int]] = field(default_factory=set)
+    rows: list[ScopeRow] = field(default_factory=list)
 
     @property
     def errors(self) -> list[str]:
@@ -63,6 +75,7 @@ def scopes_check(
             )
         zone_text = str(cells.get("zone") or "").strip()
         province_text = str(cells.get("province") or "").strip()
+        check.rows.append(ScopeRow(row, username, zone_text, province_text))
         if not zone_text and not province_text:
             check.problems.add(row, "zone", _("Name a zone, a province, or both."))
         if zone_text:
@@ -98,6 +111,13 @@ def scopes_write(*, check: ScopeCheck) -> tuple[int, int]:
     return new, len(check.zones) + len(check.provinces) - new
 
 
+def may_assign_scopes(user: AbstractBaseUser) -> bool:
+    """Whoever may add both kinds of scope (Administrators) may import a scope file."""
+    return user.has_perm("registry.add_zonereporter") and user.has_perm(
+        "registry.add_provincereviewer"
+    )
+
+
 def scopes_import(
     *, raw: bytes, by: AbstractBaseUser | None, dry_run: bool = False
 ) -> ImportSummary:
@@ -105,14 +125,19 @@ def scopes_import(
 
     Scopes are only added: a scope the file does not list stays (remove it in the admin).
     """
-    if by is not None and not (
-        by.has_perm("registry.add_zonereporter") and by.has_perm("registry.add_provincereviewer")
-    ):
+    return scopes_import_checked(raw=raw, by=by, dry_run=dry_run)[1]
+
+
+def scopes_import_checked(
+    *, raw: bytes, by: AbstractBaseUser | None, dry_run: bool = False
+) -> tuple[ScopeCheck | None, ImportSummary]:
+    """``scopes_import``, also returning the file's check (its rows) for a preview."""
+    if by is not None and not may_assign_scopes(by):
         raise PermissionDenied(_("Only Administrators may assign scopes."))
     try:
         table = read_table(raw, table=SCOPE_FORMAT)
     except TableFileError as error:
-        return ImportSummary(errors=error.problems)
+        return None, ImportSummary(errors=error.problems)
     zones: dict[str, int] = {}
     for pk, name_zh, name_en, slug in Zone.objects.values_list("pk", "name_zh", "name_en", "slug"):
         for key in (name_zh, name_en, slug):
@@ -124,9 +149,9 @@ def scopes_import(
         provinces=ProvinceLookup(Province.objects.all()),
     )
     if check.errors:
-        return ImportSummary(errors=check.errors, notices=table.notices)
+        return check, ImportSummary(errors=check.errors, notices=table.notices)
     with transaction.atomic():
         new, unchanged = scopes_write(check=check)
         if dry_run:
             transaction.set_rollback(True)
-    return ImportSummary(new=new, unchanged=unchanged, notices=table.notices)
+    return check, ImportSummary(new=new, unchanged=unchanged, notices=table.notices)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
@@ -31,7 +32,8 @@ from evaluations.services import (
     evaluation_save,
     evaluation_submit,
 )
-from registry.models import Batch, ProvinceReviewer, Zone, ZoneReporter
+from registry.importing import DatabaseTmpStorage, pending_import_claim
+from registry.models import Batch, PendingImport, ProvinceReviewer, Zone, ZoneReporter
 from tests.evidence_files import PDF
 from tests.factories import make_batch, make_province, make_user, make_zone, score_all
 from zonetracker.permissions import (
@@ -147,6 +149,9 @@ def snapshot() -> tuple:
         ),
         sorted(Decision.objects.values_list("pk", "outcome", "rationale")),
         sorted(Evidence.objects.values_list("pk", "replaced_at")),
+        sorted(ZoneReporter.objects.values_list("user_id", "zone_id")),
+        sorted(ProvinceReviewer.objects.values_list("user_id", "province_id")),
+        PendingImport.objects.count(),
     )
 
 
@@ -169,6 +174,7 @@ PAGES = {
     "/cycles/2021/decisions/": ["bob", "alice"],
     "/admin/": ["alice"],
     "/admin/registry/zone/import/": ["alice"],
+    "/admin/registry/zonereporter/import/": ["alice"],
     "/admin/evaluations/evaluation/": ["alice"],
 }
 
@@ -236,6 +242,19 @@ def import_batch(world: World) -> tuple[str, dict]:
         content_type="text/csv",
     )
     return "/admin/registry/zone/import/", {"import_file": upload, "format": "0"}
+
+
+def import_scopes(world: World) -> tuple[str, dict]:
+    upload = SimpleUploadedFile("scopes.csv", b"user,zone\noscar,alpha\n", content_type="text/csv")
+    return "/admin/registry/zonereporter/import/", {"import_file": upload}
+
+
+def confirm_scopes(world: World) -> tuple[str, dict]:
+    """Confirm a scope file an Administrator uploaded and previewed."""
+    storage = DatabaseTmpStorage()
+    storage.save(b"user,zone\noscar,alpha\n")
+    pending_import_claim(name=storage.name, user=User.objects.get(username="alice"))
+    return "/admin/registry/zonereporter/import/", {"pending": storage.name, "confirm": "1"}
 
 
 def open_cycle(world: World) -> tuple[str, dict]:
@@ -307,8 +326,10 @@ WRITES = {
     approve: (["bob"], True),
     send_back: (["bob"], True),
     decide: (["bob"], True),
-    # The import page's first POST only previews: allowed means a preview page, not a write.
-    import_batch: (["alice"], False),
+    # An import's first POST only previews (PREVIEWS, below).
+    import_batch: (["alice"], True),
+    import_scopes: (["alice"], True),
+    confirm_scopes: (["alice"], True),
     open_cycle: (["alice"], True),
     report_draft: (["rita"], True),
     report_send: (["rita"], True),
@@ -319,6 +340,11 @@ WRITES = {
     ministry_verify: (["carol", "alice"], True),
     change_language: (ROLES, False),
 }
+
+
+# The upload waits in the database (a pending upload, last in the snapshot) for its
+# confirmation; nothing else changes yet.
+PREVIEWS = {import_batch, import_scopes}
 
 
 @pytest.mark.django_db
@@ -332,7 +358,10 @@ def test_each_write_is_allowed_to_its_roles_and_refused_to_others_without_a_chan
     response = client_for(role).post(path, data)
     if role in allowed:
         assert response.status_code in {200, 302}, (path, role, response.status_code)
-        if changes:
+        if write in PREVIEWS:
+            after = snapshot()
+            assert after[:-1] == before[:-1] and after[-1] == before[-1] + 1, (path, role)
+        elif changes:
             assert snapshot() != before, (path, role)
         else:
             assert snapshot() == before, (path, role)
@@ -352,6 +381,20 @@ def test_only_administrators_may_assign_evaluations(role):
     before = snapshot()
     response = client_for(role).post(path, data)
     assert response.status_code in {302, 403}
+    assert snapshot() == before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("write", [import_scopes, confirm_scopes], ids=lambda w: w.__name__)
+def test_staff_who_are_no_administrators_may_not_import_scopes(write):
+    world = build_world()
+    # Staff, so the admin lets them in, but without the permissions to assign scopes.
+    User.objects.filter(username__in=["bob", "carol"]).update(is_staff=True)
+    path, data = write(world)
+    before = snapshot()
+    for role in ["bob", "carol"]:
+        assert client_for(role).get(path).status_code == 403
+        assert client_for(role).post(path, data).status_code == 403
     assert snapshot() == before
 
 

@@ -1,7 +1,6 @@
 """The project's own app: accounts admin, API tokens and what both apps share."""
 
 from django.apps import AppConfig
-from django.contrib.staticfiles import apps as staticfiles_apps
 from django.db.models.signals import post_migrate
 
 
@@ -17,16 +16,3 @@ class ZonetrackerConfig(AppConfig):
         # This app's permissions (API tokens) exist only after its own post_migrate; grant
         # them to the roles then.
         post_migrate.connect(sync_role_groups, sender=self)
-
-
-class StaticFilesConfig(staticfiles_apps.StaticFilesConfig):
-    """Django's static files, less what zonetracker never serves: the browsable API's assets
-    (the API speaks JSON only) and drf-spectacular's Redoc (the documentation page is
-    zonetracker's own). Fewer files keep ``collectstatic``'s compression short."""
-
-    default = False
-    ignore_patterns = [
-        *staticfiles_apps.StaticFilesConfig.ignore_patterns,
-        "rest_framework",
-        "redoc",
-    ]

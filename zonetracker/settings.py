@@ -111,14 +111,14 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
-    # django.contrib.staticfiles, without the files of the API's libraries never served.
-    "zonetracker.apps.StaticFilesConfig",
+    "django.contrib.staticfiles",
     "django_filters",
     "import_export",
     "simple_history",
     "axes",
     "csp",
-    "rest_framework",
+    # Django REST framework runs without being an installed app: the API speaks JSON only, so
+    # the browsable API's templates and assets are never served (nor collected).
     "drf_spectacular",
     "corsheaders",
     "registry",

@@ -289,6 +289,8 @@ def _administrator(crawl: Crawl, ids: dict) -> None:
         ("admin-zone-import", "/admin/registry/zone/import/"),
         ("admin-zone-export", "/admin/registry/zone/export/"),
         ("admin-import-results", "/admin/evaluations/cycle/import-results/"),
+        ("admin-zone-reporters", "/admin/registry/zonereporter/"),
+        ("admin-scope-import", "/admin/registry/zonereporter/import/"),
         ("admin-api-tokens", "/admin/zonetracker/apitoken/"),
         ("admin-api-token-add", "/admin/zonetracker/apitoken/add/"),
         ("api-docs", "/api/v1/docs/"),

@@ -283,3 +283,117 @@ def test_reviewers_see_a_figure_identical_to_last_year_flagged_without_it_blocki
     assert "last year: 5" in page
     listing = paul.get(f"/cycles/{cycle.year}/reports/").content.decode()
     assert "1 figure flag across these reports" in listing
+
+
+def entry_data(cycle, evaluation, value="4") -> dict:
+    data = {"version": evaluation.version}
+    for indicator in cycle.indicators.all():
+        data[f"value_{indicator.pk}"] = value
+        data[f"note_{indicator.pk}"] = ""
+    return data
+
+
+@pytest.mark.parametrize("returned_by_the_province", [False, True])
+def test_the_ministrys_entry_form_sends_a_report_from_the_chain_to_its_verification(
+    cycle, chain, carol, returned_by_the_province
+):
+    evaluation = alpha(cycle)
+    rita = client_of(chain["rita"])
+    rita.post(f"/reports/{evaluation.pk}/save/", report_data(cycle, evaluation, send="1"))
+    if returned_by_the_province:
+        evaluation = alpha(cycle)
+        client_of(chain["paul"]).post(
+            f"/reports/{evaluation.pk}/return/",
+            {"version": evaluation.version, "reason": "Sources missing."},
+        )
+    else:
+        # Still the zone's draft: its figures are saved but not yet sent.
+        Evaluation.objects.filter(pk=evaluation.pk).update(
+            status=EvaluationStatus.DRAFT, reported_at=None
+        )
+    evaluation = alpha(cycle)
+    assert evaluation.status in {EvaluationStatus.DRAFT, EvaluationStatus.RETURNED}
+    ministry = client_of(carol)
+    page = ministry.get(f"/evaluations/{evaluation.pk}/").content.decode()
+    assert "entry-form" not in page
+    assert "the Ministry verifies them on the report" in page
+    assert f'href="/reports/{evaluation.pk}/"' in page
+
+    before = sorted(
+        Score.objects.values_list("pk", "value", "reported_value", "verification_reason")
+    )
+    for url in [f"/evaluations/{evaluation.pk}/", f"/evaluations/{evaluation.pk}/submit/"]:
+        response = ministry.post(url, entry_data(cycle, evaluation))
+        assert response.status_code == 302
+        assert response["Location"] == f"/reports/{evaluation.pk}/"
+    after = sorted(
+        Score.objects.values_list("pk", "value", "reported_value", "verification_reason")
+    )
+    assert after == before
+    assert alpha(cycle).status == evaluation.status
+    assert alpha(cycle).version == evaluation.version
+
+
+def test_the_ministrys_entry_form_still_enters_an_evaluation_no_zone_reported(cycle, chain, carol):
+    evaluation = alpha(cycle)
+    ministry = client_of(carol)
+    assert "entry-form" in ministry.get(f"/evaluations/{evaluation.pk}/").content.decode()
+    response = ministry.post(f"/evaluations/{evaluation.pk}/", entry_data(cycle, evaluation))
+    assert response.status_code == 302
+    assert set(Score.objects.filter(evaluation=evaluation).values_list("value", flat=True)) == {
+        Decimal(4)
+    }
+
+
+def test_a_flagged_figure_carries_its_own_reason_shown_beside_the_flag(cycle, chain, zones):
+    from evaluations.models import Cycle
+
+    earlier = Cycle.objects.create(year=2020, cutoff=datetime.date(2019, 12, 31))
+    last_year = Evaluation.objects.create(cycle=earlier, zone=zones[0])
+    r3 = cycle.indicators.get(code="R3")
+    Score.objects.create(evaluation=last_year, indicator=r3, value=Decimal(5))
+    evaluation = alpha(cycle)
+    rita = client_of(chain["rita"])
+    rita.post(f"/reports/{evaluation.pk}/save/", report_data(cycle, evaluation))
+
+    # The reporter is asked for a reason beside the flagged figure only.
+    page = rita.get(f"/reports/{evaluation.pk}/").content.decode()
+    assert f'name="flag_reason_{r3.pk}"' in page
+    assert page.count('name="flag_reason_') == 1
+
+    # Sent without a reason: nothing blocks, and the summaries count it.
+    evaluation = alpha(cycle)
+    rita.post(f"/reports/{evaluation.pk}/save/", report_data(cycle, evaluation, send="1"))
+    assert alpha(cycle).status == EvaluationStatus.REPORTED
+    paul = client_of(chain["paul"])
+    page = " ".join(paul.get(f"/reports/{evaluation.pk}/").content.decode().split())
+    assert "No reason given for this flagged figure" in page
+    assert '<dd class="flags-without-reason">1 flagged figure</dd>' in page
+    listing = " ".join(paul.get(f"/cycles/{cycle.year}/reports/").content.decode().split())
+    assert "Flagged without reason: 1 figure." in listing
+
+    # Returned, the reporter explains the flag; the note stays the zone's general note.
+    evaluation = alpha(cycle)
+    paul.post(
+        f"/reports/{evaluation.pk}/return/",
+        {"version": evaluation.version, "reason": "Explain R3."},
+    )
+    evaluation = alpha(cycle)
+    data = report_data(cycle, evaluation, send="1")
+    data[f"flag_reason_{r3.pk}"] = "The park was full in both years."
+    rita.post(f"/reports/{evaluation.pk}/save/", data)
+    score = Score.objects.get(evaluation=evaluation, indicator=r3)
+    assert score.flag_reason == "The park was full in both years." and score.note == ""
+    assert [h.flag_reason for h in score.history.order_by("history_date")][-2:] == [
+        "",
+        "The park was full in both years.",
+    ]
+    page = " ".join(paul.get(f"/reports/{evaluation.pk}/").content.decode().split())
+    assert "The zone's reason: The park was full in both years." in page
+    assert "No reason given" not in page
+    listing = " ".join(paul.get(f"/cycles/{cycle.year}/reports/").content.decode().split())
+    assert "Flagged without reason: 0 figures." in listing
+
+    paul.cookies["django_language"] = "zh-hans"
+    page = " ".join(paul.get(f"/reports/{evaluation.pk}/").content.decode().split())
+    assert "综试区的理由：The park was full in both years." in page

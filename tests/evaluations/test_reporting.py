@@ -386,3 +386,23 @@ def test_each_step_of_the_chain_tells_the_next_in_line(cycle, chain, carol):
     assert kinds == {("paul", "reported"), ("carol", "forwarded")}
     forwarded_note = Notification.objects.get(kind="forwarded")
     assert forwarded_note.link == f"/reports/{evaluation.pk}/"
+
+
+def test_the_entry_services_refuse_an_evaluation_whose_zone_reported_its_figures(
+    cycle, chain, carol
+):
+    from evaluations.services import evaluation_save, evaluation_submit
+
+    evaluation = alpha(cycle)
+    report_save(
+        evaluation=evaluation, by=chain["rita"], scores=figures(cycle), version=evaluation.version
+    )
+    evaluation = alpha(cycle)
+    with pytest.raises(ValidationError, match="verifies them on the report"):
+        evaluation_save(
+            evaluation=evaluation, by=carol, scores=figures(cycle, 4), version=evaluation.version
+        )
+    with pytest.raises(ValidationError, match="verifies them on the report"):
+        evaluation_submit(evaluation=evaluation, by=carol, version=evaluation.version)
+    assert set(Score.objects.values_list("value", "reported_value")) == {(5, 5)}
+    assert alpha(cycle).status == EvaluationStatus.DRAFT
