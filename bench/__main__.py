@@ -37,6 +37,7 @@ PAGES = [
     "/cycles/<year>/decisions/",
     "/zones/<slug>/",
     "/api/v1/cycles/<year>/results/",
+    "/api/v1/zones/",
     "/cycles/<year>/what-if/",
     "/cycles/<year>/report/",
 ]
