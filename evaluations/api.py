@@ -25,10 +25,12 @@ from evaluations.models import (
     Outcome,
     Recommendation,
 )
+from evaluations.published_cache import published_cache_key
 from evaluations.rankings import RankingRow, dimension_points, ranking_rows
 from evaluations.selectors import publication_changed_at
 from registry.api import ApiPlaceFilterSet
 from zonetracker.api import Conditional, WholeCyclePagination
+from zonetracker.cache import cached_value
 
 # --- filters ----------------------------------------------------------------------------
 
@@ -274,6 +276,15 @@ class ResultList(PublishedView, generics.ListAPIView):
         return Evaluation.objects.for_cycle(self.cycle())
 
     def list(self, request, *args, **kwargs) -> Response:
+        # A published cycle's results change only with a new version of the cycle (a
+        # decision, the register) or a new moment of the published data (the ETag's): the
+        # answer's values are kept per version, moment, language, query and host (the pages'
+        # links name it), and drawn in the format asked for each time.
+        role = f"api@{request.get_host()}@{getattr(self, 'changed_stamp', '-')}"
+        key = published_cache_key(request, cycle=self.cycle(), kind="api-results", role=role)
+        return Response(cached_value(key, self.results_data))
+
+    def results_data(self) -> dict[str, object]:
         rows = ranking_rows(self.cycle(), self.filter_queryset(self.get_queryset()))
         page = self.paginate_queryset(rows)
         points = dimension_points(
@@ -282,7 +293,7 @@ class ResultList(PublishedView, generics.ListAPIView):
         serializer = ResultSerializer(
             page, many=True, context={**self.get_serializer_context(), "dimension_points": points}
         )
-        return self.get_paginated_response(serializer.data)
+        return self.get_paginated_response(serializer.data).data
 
 
 class DecisionList(PublishedView, generics.ListAPIView):
