@@ -108,11 +108,23 @@ def rows_set(model: type[Model], fields: Sequence[str], rows: Sequence[Sequence[
             )
             return len(prepared)
         if connection.vendor == "postgresql":
-            # Typed placeholders: a column of VALUES that holds only NULLs is otherwise text.
+            # One statement whatever the number of rows: each column is one array parameter,
+            # unnested into rows (parameters by the thousand cost more to bind than to run).
+            # Typed: a column that holds only NULLs is otherwise text.
             types = [opts.pk.rel_db_type(connection)] + [f.db_type(connection) for f in columns]
             names = ["id", *(f"v{n}" for n in range(len(columns)))]
-            placeholder = "(" + ", ".join(f"%s::{kind}" for kind in types) + ")"
-            source = f"v ({', '.join(names)})"
+            assignments = ", ".join(
+                f"{quote(field.column)} = v.{name}"
+                for field, name in zip(columns, names[1:], strict=True)
+            )
+            arrays = ", ".join(f"%s::{kind}[]" for kind in types)
+            cursor.execute(
+                f"UPDATE {table} SET {assignments} "
+                f"FROM unnest({arrays}) AS v ({', '.join(names)}) "
+                f"WHERE {table}.{pk} = v.id",
+                [list(column) for column in zip(*prepared, strict=True)],
+            )
+            return len(prepared)
         else:
             # SQLite names the columns of VALUES column1, column2, ...
             names = [f"column{n + 1}" for n in range(len(columns) + 1)]
@@ -238,6 +250,15 @@ def history_copy_rows(
     ]
     pk = quote(opts.pk.column)
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One statement, the ids as one array parameter.
+            cursor.execute(
+                f"INSERT INTO {quote(history_opts.db_table)} ({', '.join(targets)}) "
+                f"SELECT {', '.join(sources)}, %s, %s, %s, %s FROM {quote(opts.db_table)} "
+                f"WHERE {pk} = ANY(%s::{opts.pk.rel_db_type(connection)}[]) ORDER BY {pk}",
+                [*values, [opts.pk.get_db_prep_value(value, connection) for value in pks]],
+            )
+            return
         for start in range(0, len(pks), batch_size):
             ids = [
                 opts.pk.get_db_prep_value(value, connection)
