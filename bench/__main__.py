@@ -261,7 +261,8 @@ def report(
         loads = serve["loads"]
         lines.append(
             f"Served by gunicorn ({serve['workers']} workers, PostgreSQL, {serve['size']:,} "
-            f"zones, database {serve['database']}), {serve['connections']} connections, "
+            f"zones, database {serve['database']}, cache: {serve.get('cache', 'memory')}), "
+            f"{serve['connections']} connections, "
             f"medians of {serve['runs']} runs of {serve['requests']} requests:"
         )
         words = {
