@@ -11,6 +11,7 @@ import datetime
 
 import django_filters
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from rest_framework import generics, serializers
 from rest_framework.response import Response
@@ -275,12 +276,25 @@ class ResultList(PublishedView, generics.ListAPIView):
             return Evaluation.objects.none()
         return Evaluation.objects.for_cycle(self.cycle())
 
-    def list(self, request, *args, **kwargs) -> Response:
+    def list(self, request, *args, **kwargs) -> HttpResponse | Response:
         # A published cycle's results change only with a new version of the cycle (a
         # decision, the register) or a new moment of the published data (the ETag's): the
         # answer's values are kept per version, moment, language, query and host (the pages'
         # links name it), and drawn in the format asked for each time.
         role = f"api@{request.get_host()}@{getattr(self, 'changed_stamp', '-')}"
+        renderer = getattr(request, "accepted_renderer", None)
+        if renderer is not None and renderer.format == "json":
+            # JSON, as programs read it, is kept as written (a whole cycle is 1,000 rows).
+            key = published_cache_key(
+                request, cycle=self.cycle(), kind="api-results.json", role=role
+            )
+            content = cached_value(
+                key,
+                lambda: renderer.render(
+                    self.results_data(), request.accepted_media_type, self.get_renderer_context()
+                ),
+            )
+            return HttpResponse(content, content_type=renderer.media_type)
         key = published_cache_key(request, cycle=self.cycle(), kind="api-results", role=role)
         return Response(cached_value(key, self.results_data))
 

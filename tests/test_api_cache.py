@@ -91,3 +91,15 @@ def test_a_publication_gives_every_cached_answer_a_new_version(world):
     _again, rebuilt = read(client)
     assert rebuilt
     assert read(client, "/api/v1/cycles/2023/results/")[0].status_code == 200
+
+
+def test_json_is_kept_as_written_with_the_headers_of_a_built_answer(world):
+    client = Client()
+    first, _built = read(client)
+    again, rebuilt = read(client)
+    assert not rebuilt
+    assert again["Content-Type"] == first["Content-Type"] == "application/json"
+    assert "Accept" in again["Vary"]
+    assert [row["zone"] for row in again.json()["results"]] == [
+        row["zone"] for row in first.json()["results"]
+    ]
