@@ -37,6 +37,7 @@ PAGES = [
     "/cycles/<year>/decisions/",
     "/zones/<slug>/",
     "/api/v1/cycles/<year>/results/",
+    "/api/v1/zones/",
     "/cycles/<year>/what-if/",
     "/cycles/<year>/report/",
 ]
@@ -260,7 +261,8 @@ def report(
         loads = serve["loads"]
         lines.append(
             f"Served by gunicorn ({serve['workers']} workers, PostgreSQL, {serve['size']:,} "
-            f"zones, database {serve['database']}), {serve['connections']} connections, "
+            f"zones, database {serve['database']}, cache: {serve.get('cache', 'memory')}), "
+            f"{serve['connections']} connections, "
             f"medians of {serve['runs']} runs of {serve['requests']} requests:"
         )
         words = {

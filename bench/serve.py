@@ -230,6 +230,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--port", type=int, default=0, help="gunicorn's port (default: a free one)")
     parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("BENCH_REDIS_URL", ""),
+        help="serve with this Redis as the shared cache, as several hosts would (default: none,"
+        " each worker's own memory)",
+    )
+    parser.add_argument(
         "--compute-size",
         type=int,
         default=10_000,
@@ -243,11 +249,19 @@ def main(argv: list[str] | None = None) -> None:
         reason = " ".join(str(error).split())
         print(json.dumps({"skipped": f"PostgreSQL is not reachable ({reason})"}))
         return
+    if args.redis_url:
+        # Its own keys only (a prefix of this run's), deleted at the end.
+        os.environ["REDIS_URL"] = args.redis_url
+        os.environ["BENCH_CACHE_PREFIX"] = f"zonetracker-bench-{os.getpid()}"
     try:
         report = measure(args, database_url)
     finally:
         database_drop(database_url)
+        if args.redis_url:
+            redis_keys_drop(args.redis_url, os.environ["BENCH_CACHE_PREFIX"])
+            os.environ.pop("REDIS_URL")
     report["database"] = database_name(database_url)
+    report["cache"] = "Redis (shared)" if args.redis_url else "each worker's memory"
     if args.compute_size:
         report["compute"] = compute_on_postgresql(args.compute_size, f"{database_url}_compute")
     print(json.dumps(report))
@@ -268,6 +282,15 @@ def compute_on_postgresql(size: int, database_url: str) -> dict:
         )
     finally:
         database_drop(database_url)
+
+
+def redis_keys_drop(redis_url: str, prefix: str) -> None:
+    """Delete the keys this run wrote (those under ``prefix``), and no other."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    for key in client.scan_iter(match=f"{prefix}:*", count=1000):
+        client.delete(key)
 
 
 def own_database_url(database_url: str) -> str:

@@ -22,6 +22,9 @@ SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 # The bench signs its user in with Client.force_login, which gives django-axes no request.
 AXES_ENABLED = False
+# A run that serves with Redis writes its keys under a prefix of its own (bench.serve).
+if os.environ.get("BENCH_CACHE_PREFIX") and REDIS_URL:  # noqa: F405
+    CACHES["default"]["KEY_PREFIX"] = os.environ["BENCH_CACHE_PREFIX"]  # noqa: F405
 # No collectstatic before a bench run: pages name their static files without a manifest.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -60,6 +60,11 @@ def page_urls(register: BenchRegister) -> tuple[dict[str, str], list[str]]:
             urls[label] = reverse(name, args=[year])
         except NoReverseMatch:
             notes.append(f"{label} does not exist in this version: not measured.")
+    for label, name in OPTIONAL_LISTS.items():
+        try:
+            urls[label] = reverse(name)
+        except NoReverseMatch:
+            notes.append(f"{label} does not exist in this version: not measured.")
     return urls, notes
 
 
@@ -67,7 +72,11 @@ def page_urls(register: BenchRegister) -> tuple[dict[str, str], list[str]]:
 OPTIONAL_PAGES = {
     "/api/v1/cycles/<year>/results/": "api:cycle_results",
     "/cycles/<year>/what-if/": "evaluations:cycle_what_if",
-    "/cycles/<year>/report/": "evaluations:cycle_report",
+    "/cycles/<year>/report/": "evaluations:annual_report",
+}
+# The same, without the year in their address.
+OPTIONAL_LISTS = {
+    "/api/v1/zones/": "api:zone_list",
 }
 
 

@@ -11,6 +11,7 @@ import datetime
 
 import django_filters
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from rest_framework import generics, serializers
 from rest_framework.response import Response
@@ -25,10 +26,12 @@ from evaluations.models import (
     Outcome,
     Recommendation,
 )
+from evaluations.published_cache import published_cache_key
 from evaluations.rankings import RankingRow, dimension_points, ranking_rows
 from evaluations.selectors import publication_changed_at
 from registry.api import ApiPlaceFilterSet
 from zonetracker.api import Conditional, WholeCyclePagination
+from zonetracker.cache import cached_value
 
 # --- filters ----------------------------------------------------------------------------
 
@@ -273,7 +276,29 @@ class ResultList(PublishedView, generics.ListAPIView):
             return Evaluation.objects.none()
         return Evaluation.objects.for_cycle(self.cycle())
 
-    def list(self, request, *args, **kwargs) -> Response:
+    def list(self, request, *args, **kwargs) -> HttpResponse | Response:
+        # A published cycle's results change only with a new version of the cycle (a
+        # decision, the register) or a new moment of the published data (the ETag's): the
+        # answer's values are kept per version, moment, language, query and host (the pages'
+        # links name it), and drawn in the format asked for each time.
+        role = f"api@{request.get_host()}@{getattr(self, 'changed_stamp', '-')}"
+        renderer = getattr(request, "accepted_renderer", None)
+        if renderer is not None and renderer.format == "json":
+            # JSON, as programs read it, is kept as written (a whole cycle is 1,000 rows).
+            key = published_cache_key(
+                request, cycle=self.cycle(), kind="api-results.json", role=role
+            )
+            content = cached_value(
+                key,
+                lambda: renderer.render(
+                    self.results_data(), request.accepted_media_type, self.get_renderer_context()
+                ),
+            )
+            return HttpResponse(content, content_type=renderer.media_type)
+        key = published_cache_key(request, cycle=self.cycle(), kind="api-results", role=role)
+        return Response(cached_value(key, self.results_data))
+
+    def results_data(self) -> dict[str, object]:
         rows = ranking_rows(self.cycle(), self.filter_queryset(self.get_queryset()))
         page = self.paginate_queryset(rows)
         points = dimension_points(
@@ -282,7 +307,7 @@ class ResultList(PublishedView, generics.ListAPIView):
         serializer = ResultSerializer(
             page, many=True, context={**self.get_serializer_context(), "dimension_points": points}
         )
-        return self.get_paginated_response(serializer.data)
+        return self.get_paginated_response(serializer.data).data
 
 
 class DecisionList(PublishedView, generics.ListAPIView):

@@ -34,6 +34,7 @@ from evaluations.models import (
     Outcome,
 )
 from registry.models import in_active_language
+from zonetracker.cache import cache_forget, cache_read, cache_write
 
 logger = logging.getLogger(__name__)
 
@@ -249,6 +250,7 @@ def _notify(
             )
         )
     Notification.objects.bulk_create(notifications)
+    unread_counts_forget(seen)
     if notifications:
         transaction.on_commit(lambda: notifications_mail(notifications))
     return notifications
@@ -348,13 +350,44 @@ def notify_decided(*, decision: Decision, by: AbstractBaseUser) -> list[Notifica
 # --- reading ------------------------------------------------------------------------------
 
 
+# How long a count is kept in a shared cache: a reader that counted just before a change
+# committed may store the old count after it was forgotten; it lasts no longer than this.
+UNREAD_TIMEOUT = 60
+
+
+def unread_count_key(user_pk: int) -> str:
+    return f"zonetracker:unread:{user_pk}"
+
+
 def unread_count(user: AbstractBaseUser) -> int:
-    return Notification.objects.filter(recipient=user).unread().count()
+    """How many of ``user``'s notifications are unread. Every page's header shows it: with a
+    cache that every process shares (``settings.CACHE_SHARED``) it is kept there, and
+    forgotten whenever a notification is written or read (``unread_counts_forget``)."""
+    if not settings.CACHE_SHARED:
+        return Notification.objects.filter(recipient=user).unread().count()
+    key = unread_count_key(user.pk)
+    count = cache_read(key)
+    if count is None:
+        count = Notification.objects.filter(recipient=user).unread().count()
+        cache_write(key, count, timeout=UNREAD_TIMEOUT)
+    return count
+
+
+def unread_counts_forget(user_pks: Iterable[int]) -> None:
+    """Forget the kept unread counts of these users, now and once the transaction commits
+    (a count taken in between would be the old one)."""
+    keys = [unread_count_key(pk) for pk in set(user_pks)]
+    if not keys or not settings.CACHE_SHARED:
+        return
+    cache_forget(keys)
+    transaction.on_commit(lambda: cache_forget(keys))
 
 
 def notifications_mark_read(*, user: AbstractBaseUser) -> int:
     """Mark all of ``user``'s notifications read; returns how many were unread."""
-    return Notification.objects.filter(recipient=user).unread().update(read_at=timezone.now())
+    marked = Notification.objects.filter(recipient=user).unread().update(read_at=timezone.now())
+    unread_counts_forget([user.pk])
+    return marked
 
 
 # --- reminders ----------------------------------------------------------------------------

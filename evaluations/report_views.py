@@ -11,6 +11,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from evaluations.models import Cycle
+from evaluations.published_cache import published_response
 from evaluations.ranking_views import with_readable_cycle
 from evaluations.report_pdf import pdf_problem, report_filename, report_html, report_pdf
 
@@ -24,8 +25,16 @@ def _published(cycle: Cycle) -> None:
 def annual_report(request: HttpRequest, cycle: Cycle) -> HttpResponse:
     """The report as a page, with a print stylesheet (A4, page numbers, no navigation)."""
     _published(cycle)
-    return HttpResponse(
-        report_html(cycle, for_pdf=False, request=request, pdf_link_problem=pdf_problem())
+    # The same for every reader (no header, no form): kept whole per cycle version and
+    # language, with its ETag and Last-Modified (evaluations.published_cache).
+    return published_response(
+        request,
+        cycle=cycle,
+        kind="annual-report",
+        role="all",
+        build=lambda: HttpResponse(
+            report_html(cycle, for_pdf=False, request=request, pdf_link_problem=pdf_problem())
+        ),
     )
 
 

@@ -20,6 +20,7 @@ not one of the M. Plain values in, plain values out: no database.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -91,15 +92,23 @@ def standings(placings: Mapping[Hashable, Placing], policy: RulePolicy) -> dict[
     if any(p.rank is None for p in graded.values()):
         return {key: Standing(grade=p.grade, ranked=False) for key, p in graded.items()}
     ranked = {key: p for key, p in placings.items() if p.rank is not None and p.grade is not None}
-    everyone = [p.rank for p in ranked.values()]
+    # ``in_bottom`` for every zone at once: the ranks sorted, those below a rank found by
+    # bisection (counting them zone by zone grew with the square of the register).
+    everyone = sorted(p.rank for p in ranked.values())
     by_region: dict[str, list[int]] = {}
     for placing in ranked.values():
         by_region.setdefault(placing.region, []).append(placing.rank)
+    for ranks in by_region.values():
+        ranks.sort()
+
+    def bottom(rank: int, ordered: list[int]) -> bool:
+        return len(ordered) - bisect.bisect_right(ordered, rank) < policy.bottom
+
     return {
         key: Standing(
             grade=p.grade,
-            region_bottom=in_bottom(p.rank, by_region[p.region], policy.bottom),
-            nation_bottom=in_bottom(p.rank, everyone, policy.bottom),
+            region_bottom=bottom(p.rank, by_region[p.region]),
+            nation_bottom=bottom(p.rank, everyone),
         )
         for key, p in ranked.items()
     }

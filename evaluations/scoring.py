@@ -16,7 +16,8 @@ An evaluation with any value missing is neither scored nor ranked.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+import math
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -162,13 +163,24 @@ def is_complete(entry: Entry, indicators: Sequence[IndicatorSpec]) -> bool:
     return all(entry.values.get(spec.key) is not None for spec in indicators)
 
 
+def complete_entries(entries: Sequence[Entry], indicators: Sequence[IndicatorSpec]) -> list[Entry]:
+    """The entries with every value (``is_complete``), in their order."""
+    keys = [spec.key for spec in indicators]
+    return [e for e in entries if None not in list(map(e.values.get, keys))]
+
+
 def cycle_measure_bounds(
     indicators: Sequence[IndicatorSpec], entries: Sequence[Entry]
 ) -> dict[Hashable, tuple[Decimal, Decimal]]:
     """Each measure's (worst, frontier) on its comparison scale, over the complete entries:
     what ``score_entries`` scores the cycle's figures against.
     """
-    complete = [e for e in entries if is_complete(e, indicators)]
+    return _measure_bounds_of(indicators, complete_entries(entries, indicators))
+
+
+def _measure_bounds_of(
+    indicators: Sequence[IndicatorSpec], complete: Sequence[Entry]
+) -> dict[Hashable, tuple[Decimal, Decimal]]:
     bounds: dict[Hashable, tuple[Decimal, Decimal]] = {}
     for spec in indicators:
         if spec.kind != "measure" or not complete:
@@ -183,40 +195,164 @@ def cycle_measure_bounds(
     return bounds
 
 
+class LazyScores(Mapping):
+    """An entry's scores, worked out (in ``Decimal``, exactly) when first read.
+
+    Ranking needs the totals alone; the scores are read by the pages that show them.
+    """
+
+    def __init__(self, work_out: Callable[[], dict[Hashable, Decimal]]) -> None:
+        self._work_out: Callable[[], dict[Hashable, Decimal]] | None = work_out
+        self._scores: dict[Hashable, Decimal] = {}
+
+    def _all(self) -> dict[Hashable, Decimal]:
+        if self._work_out is not None:
+            self._scores, self._work_out = self._work_out(), None
+        return self._scores
+
+    def __getitem__(self, key: Hashable) -> Decimal:
+        return self._all()[key]
+
+    def __iter__(self) -> Iterator[Hashable]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __repr__(self) -> str:
+        return repr(self._all())
+
+
+# The relative error of one floating-point step (2⁻⁵²), generously.
+_EPSILON = 1e-15
+
+
+class _FloatTotals:
+    """The totals of ``score_entries`` in floating point, each checked against an upper bound
+    of its error: ``total(entry)`` gives the rounded total, equal to the one of
+    ``weighted_total``, or None when that total might round otherwise (too near a half cent,
+    or not above 0.01) and must be worked out in ``Decimal``.
+
+    Rounding to cents needs far fewer digits than ``Decimal`` carries: the bound covers each
+    conversion, logarithm and step, made larger by the spread of each measure's figures.
+    """
+
+    def __init__(
+        self,
+        indicators: Sequence[IndicatorSpec],
+        complete: Sequence[Entry],
+        bounds: Mapping[Hashable, tuple[Decimal, Decimal]],
+    ) -> None:
+        self.ok = bool(complete)
+        weighted = [spec for spec in indicators if spec.kind != ADJUSTMENT]
+        weight_sum = float(sum((spec.weight for spec in weighted), Decimal(0)))
+        # (key, weight / Σ weight, log scale, a, b): a score is (x - a) × b, x on its
+        # comparison scale; the measures that score 100 everywhere add up to ``constant``.
+        self.plan: list[tuple[Hashable, float, bool, float, float]] = []
+        self.constant = 0.0
+        error = 0.0
+        try:
+            for spec in weighted:
+                share = float(spec.weight) / weight_sum
+                figures = [e.values[spec.key] for e in complete] if self.ok else []
+                largest = max((abs(float(f)) for f in (min(figures), max(figures))), default=0.0)
+                if spec.kind == "points":
+                    scale = 100.0 / float(spec.max_points)
+                    self.plan.append((spec.key, share, False, 0.0, scale))
+                    error += share * (abs(scale) * largest + 1.0) * 8 * _EPSILON
+                    continue
+                worst, frontier = bounds[spec.key]
+                if frontier == worst:
+                    self.constant += share * 100.0
+                    error += share * 100.0 * 4 * _EPSILON
+                    continue
+                spread = float(frontier) - float(worst)
+                scale = 100.0 / spread
+                self.plan.append((spec.key, share, spec.log_scale, float(worst), scale))
+                reach = abs(float(worst)) + abs(float(frontier)) + 1.0
+                if not spec.log_scale:
+                    reach += largest
+                error += share * (100.0 + abs(scale) * reach) * 16 * _EPSILON
+        except (ArithmeticError, ValueError, ZeroDivisionError):
+            self.ok = False
+        # A hundredfold margin over the bound, in hundredths (the rounding's unit).
+        self.margin = error * 100 * 100 + 1e-9
+        self.ok = self.ok and self.margin < 1e-3
+
+    def total(self, values: Mapping[Hashable, Decimal], adjustment: Decimal) -> Decimal | None:
+        total = self.constant
+        margin = self.margin
+        try:
+            for key, share, log_scale, origin, scale in self.plan:
+                figure = float(values[key])
+                if log_scale:
+                    figure = math.log10(figure)
+                total += share * (figure - origin) * scale
+            if adjustment:
+                total = min(max(total + float(adjustment), 0.0), 100.0)
+                margin += (abs(float(adjustment)) + 100.0) * 100 * 100 * 4 * _EPSILON
+        except (ArithmeticError, ValueError):
+            return None
+        hundredths = total * 100
+        if not hundredths >= 1 + margin or math.isinf(hundredths):
+            return None
+        cents = math.floor(hundredths + 0.5)
+        if abs(hundredths + 0.5 - cents) <= margin or abs(hundredths + 0.5 - cents - 1) <= margin:
+            return None
+        return Decimal(cents).scaleb(-2)
+
+
 def score_entries(
     indicators: Sequence[IndicatorSpec], entries: Sequence[Entry], policy: Policy
 ) -> list[Result]:
     """Score, rank and grade a cycle: ranked results first in rank order, then the rest."""
-    complete = [e for e in entries if is_complete(e, indicators)]
-    # log10 of a Decimal is the slowest step of scoring (some 30 µs), and measure_score would
-    # take it of every figure: it is taken once per distinct figure here, and measure_score
-    # works on the figures already on their comparison scale.
-    logs: dict[Hashable, dict[Decimal, Decimal]] = {
-        spec.key: _logs_of(e.values[spec.key] for e in complete)
-        for spec in indicators
-        if spec.kind == "measure" and spec.log_scale
-    }
-    bounds = cycle_measure_bounds(indicators, complete)
+    complete = complete_entries(entries, indicators)
+    bounds = _measure_bounds_of(indicators, complete)
     weights = {spec.key: spec.weight for spec in indicators if spec.kind != ADJUSTMENT}
-    scored: dict[Hashable, tuple[Entry, dict[Hashable, Decimal], Decimal]] = {}
-    for entry in complete:
+    if sum(weights.values(), Decimal(0)) <= 0:
+        raise ValueError("the weights must add up to more than 0")
+    # log10 of a Decimal is the slowest step of scoring (some 30 µs), and measure_score would
+    # take it of every figure: it is taken once per distinct figure, when a score is read,
+    # and measure_score works on the figures already on their comparison scale.
+    logs: dict[Hashable, dict[Decimal, Decimal]] = {
+        spec.key: {} for spec in indicators if spec.kind == "measure" and spec.log_scale
+    }
+
+    def scores_of(entry: Entry) -> dict[Hashable, Decimal]:
         scores = {}
-        adjustments = []
         for spec in indicators:
-            value = entry.values[spec.key]
             if spec.kind == ADJUSTMENT:
-                adjustments.append(value)
-            elif spec.kind == "points":
+                continue
+            value = entry.values[spec.key]
+            if spec.kind == "points":
                 scores[spec.key] = points_score(value, spec.max_points)
-            else:
-                worst, frontier = bounds[spec.key]
-                if spec.log_scale:
-                    value = logs[spec.key][value]
-                scores[spec.key] = measure_score(
-                    value, worst=worst, frontier=frontier, log_scale=False
-                )
-        adjustment = capped_adjustment(adjustments, policy.adjustment_cap)
-        scored[entry.key] = (entry, scores, weighted_total(scores, weights, adjustment))
+                continue
+            worst, frontier = bounds[spec.key]
+            if spec.log_scale:
+                known = logs[spec.key]
+                if value not in known:
+                    known[value] = _scale(value, True)
+                value = known[value]
+            scores[spec.key] = measure_score(value, worst=worst, frontier=frontier, log_scale=False)
+        return scores
+
+    # Totals in floating point where that gives the same cents (nearly always), else in Decimal.
+    fast = _FloatTotals(indicators, complete, bounds)
+    adjusted = [spec.key for spec in indicators if spec.kind == ADJUSTMENT]
+    no_adjustment = capped_adjustment((), policy.adjustment_cap)
+    scored: dict[Hashable, tuple[Entry, Mapping[Hashable, Decimal], Decimal]] = {}
+    for entry in complete:
+        adjustment = (
+            capped_adjustment((entry.values[key] for key in adjusted), policy.adjustment_cap)
+            if adjusted
+            else no_adjustment
+        )
+        total = fast.total(entry.values, adjustment) if fast.ok else None
+        if total is None:
+            scores = scores_of(entry)
+            scored[entry.key] = (entry, scores, weighted_total(scores, weights, adjustment))
+        else:
+            scored[entry.key] = (entry, LazyScores(lambda entry=entry: scores_of(entry)), total)
 
     results = []
     ranking = competition_ranks([(key, e.name, total) for key, (e, _s, total) in scored.items()])

@@ -12,6 +12,7 @@ from django.db.models import (
     Case,
     Count,
     Exists,
+    FilteredRelation,
     IntegerField,
     Max,
     OuterRef,
@@ -557,28 +558,31 @@ def publication_changed_at() -> datetime.datetime | None:
 def provinces_with_results(cycle: Cycle) -> QuerySet:
     """Every province, annotated with the cycle's figures over its ranked zones: ``ranked``,
     ``top`` (in grades 1-2), ``total_sum`` and ``warned`` (warned or recommended for exit).
-    One query: each figure is a subquery per province."""
+
+    One query: the provinces joined to their zones and the cycle's evaluations, each figure a
+    filtered aggregate over the joined rows (a subquery per figure and province read the
+    cycle's evaluations 124 times).
+    """
     from registry.models import Province
 
-    ranked = Evaluation.objects.filter(
-        cycle=cycle, rank__isnull=False, zone__province=OuterRef("pk")
+    joined = FilteredRelation(
+        "zones__evaluations",
+        condition=Q(zones__evaluations__cycle=cycle, zones__evaluations__rank__isnull=False),
     )
     weak = Decision.objects.filter(
         cycle=cycle,
-        zone=OuterRef("zone"),
+        zone=OuterRef("ranked_here__zone"),
         recommendation__in=[Recommendation.WARN, Recommendation.EXIT],
     )
-
-    def figure(queryset: QuerySet, aggregate) -> Subquery:
-        return Subquery(
-            queryset.order_by().values("zone__province").annotate(figure=aggregate).values("figure")
+    return (
+        Province.objects.order_by("code")
+        .alias(ranked_here=joined)
+        .annotate(
+            ranked=Count("ranked_here"),
+            top=Count("ranked_here", filter=Q(ranked_here__grade__in=[1, 2])),
+            total_sum=Sum("ranked_here__total"),
+            warned=Count("ranked_here", filter=Q(Exists(weak))),
         )
-
-    return Province.objects.order_by("code").annotate(
-        ranked=Coalesce(figure(ranked, Count("pk")), 0),
-        top=Coalesce(figure(ranked.filter(grade__in=[1, 2]), Count("pk")), 0),
-        total_sum=figure(ranked, Sum("total")),
-        warned=Coalesce(figure(ranked.filter(Exists(weak)), Count("pk")), 0),
     )
 
 

@@ -35,7 +35,7 @@ from evaluations.models import (
 )
 from evaluations.selectors import evaluations_withdrawn_on_exit
 from registry.models import Zone, ZoneStatus
-from zonetracker.bulk import history_copy_rows, rows_set
+from zonetracker.bulk import history_copy_rows, rows_read, rows_set
 from zonetracker.permissions import entered_or_edited
 from zonetracker.punctuation import enumeration, sentences
 
@@ -724,7 +724,8 @@ def cycle_entries(cycle: Cycle) -> list[scoring.Entry]:
     names = list(cycle.evaluations.order_by("pk").values_list("pk", "zone__name_en"))
     values: dict[int, dict[int, Decimal | None]] = {pk: {} for pk, _name in names}
     # Unordered: the scores' default order (by indicator) would join and sort them for nothing.
-    for evaluation_id, indicator_id, value in (
+    # rows_read converts each distinct stored figure once (most are a few points, repeated).
+    for evaluation_id, indicator_id, value in rows_read(
         Score.objects.filter(evaluation__cycle=cycle)
         .order_by()
         .values_list("evaluation_id", "indicator_id", "value")

@@ -161,6 +161,8 @@ class Conditional:
         if changed_at is not None:
             changed_at = changed_at.replace(microsecond=0)
         stamp = changed_at.isoformat() if changed_at else "-"
+        # What a view keeps in the cache is kept for this moment of the data too.
+        self.changed_stamp = stamp
         etag = '"{}"'.format(
             hashlib.sha256(f"{stamp}|{request.get_full_path()}".encode()).hexdigest()[:32]
         )

@@ -55,6 +55,14 @@ def cache_write(key: str, value: object, *, timeout: int = TIMEOUT) -> None:
         logger.warning("The cache could not be written; %s stays uncached.", key, exc_info=True)
 
 
+def cache_forget(keys: list[str]) -> None:
+    """Delete ``keys``; a cache that fails is logged (what it holds then ages out)."""
+    try:
+        cache.delete_many(keys)
+    except Exception:
+        logger.warning("The cache could not forget %s.", keys, exc_info=True)
+
+
 def cached_value(key: str, build: Callable[[], T], *, timeout: int = TIMEOUT) -> T:
     """The value stored under ``key``, or ``build()`` stored there now (built as if it were a
     miss when the cache fails)."""

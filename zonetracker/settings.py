@@ -226,6 +226,13 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Whether every process and host reads the same cache: only then may it hold what one process
+# changes and another must see at once (sessions, unread notifications).
+CACHE_SHARED = bool(REDIS_URL)
+if CACHE_SHARED:
+    # The database stays the sessions' store; Redis keeps a copy that spares each request
+    # its query (zonetracker.sessions).
+    SESSION_ENGINE = "zonetracker.sessions"
 
 # E-mail (notifications, reminders, password reset): written to the console unless an SMTP
 # server is named. EMAIL_BACKEND may name another of Django's backends outright.

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from django import template
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from evaluations import access
 from evaluations.forms import plain_number as _plain_number
 from evaluations.models import Evaluation, Indicator
-from registry.templatetags.registry_tags import zone_name
+from registry.templatetags.registry_tags import zone_name_html, zone_names
 
 register = template.Library()
 
@@ -43,8 +44,8 @@ def valid_range(indicator: Indicator) -> str:
     return _("any number")
 
 
-@register.inclusion_tag("includes/zone_name.html")
-def evaluation_zone_name(evaluation: Evaluation, *, link: bool = True) -> dict[str, str]:
+@register.simple_tag
+def evaluation_zone_name(evaluation: Evaluation, *, link: bool = True) -> SafeString:
     """The evaluated zone's names, as on the register, linking to the evaluation."""
-    names = zone_name(evaluation.zone, link=False)
-    return {**names, "url": evaluation.get_absolute_url() if link else ""}
+    names = zone_names(evaluation.zone, link=False)
+    return zone_name_html({**names, "url": evaluation.get_absolute_url() if link else ""})

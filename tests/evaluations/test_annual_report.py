@@ -142,3 +142,27 @@ def test_the_report_page_speaks_chinese(world, dave):
     assert "2022年度评估报告" in html
     assert "与2021年度评估相比" in html
     assert "乙市" in html
+
+
+def test_the_report_page_is_kept_until_a_decision_changes_it(world, dave, bob):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from evaluations.models import Decision, Outcome
+    from evaluations.services import decision_record
+
+    client = Client()
+    client.force_login(dave)
+    first = client.get(report_url())
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get(report_url())
+    assert again.content == first.content
+    assert not any("evaluations_evaluation" in q["sql"] for q in queries)
+    assert again["ETag"] and again["Last-Modified"]
+    assert client.get(report_url(), HTTP_IF_NONE_MATCH=again["ETag"]).status_code == 304
+    delta = Decision.objects.get(cycle=world.cycles[2022], zone=world.zones["Delta"])
+    decision_record(decision=delta, outcome=Outcome.RECTIFY, rationale="Weak.", by=bob)
+    with CaptureQueriesContext(connection) as queries:
+        after = client.get(report_url())
+    assert any("evaluations_evaluation" in q["sql"] for q in queries)
+    assert after["ETag"] != again["ETag"]
