@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
 from evaluations.models import Cycle, CycleStatus, Evaluation, EvaluationStatus, Indicator
-from evaluations.services import EditConflict, ScoreInput, scores_write
+from evaluations.services import EditConflict, ScoreInput, rankings_compute_now, scores_write
 from evaluations.values import value_from_text
 from zonetracker.permissions import import_account
 from zonetracker.punctuation import sentences
@@ -154,6 +154,10 @@ def scores_import(
         return ImportSummary(errors=[message], notices=notices)
 
     with transaction.atomic():
+        # The cycle first, as the rankings' recompute locks it: the ranks are computed in
+        # this transaction below, and the two must never wait on each other crosswise. (No
+        # key update: a save that only refers to the cycle is not held back by it.)
+        Cycle.objects.select_for_update(no_key=True).filter(pk=cycle.pk).exists()
         evaluations: dict[str, Evaluation] = {}
         for evaluation in cycle.evaluations.select_related("zone"):
             zone = evaluation.zone
@@ -199,4 +203,7 @@ def scores_import(
             return ImportSummary(errors=[message], notices=notices)
         if dry_run:
             transaction.set_rollback(True)
+        elif new or updated:
+            # The values and the provisional ranks they give commit together.
+            rankings_compute_now(cycle)
     return ImportSummary(new=new, updated=updated, unchanged=check.unchanged, notices=notices)

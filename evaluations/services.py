@@ -804,15 +804,36 @@ def rankings_refresh(cycle: Cycle | None) -> None:
     transaction.on_commit(_RankingsRecompute(cycle.pk), robust=True)
 
 
+def rankings_compute_now(cycle: Cycle) -> None:
+    """Compute the provisional rankings of ``cycle`` inside the current transaction, and drop
+    the recompute queued for after its commit.
+
+    For a writer of many evaluations at once (an import): its values and the ranks they give
+    then commit together, so a process killed after the commit never leaves the values
+    written and the ranks of before. The caller locks the cycle row first, as the queued
+    recompute does, so that the two never wait on each other in opposite orders.
+    """
+    if cycle.is_published:
+        return
+    rankings_compute(cycle=cycle)
+    for _savepoints, queued, _robust in transaction.get_connection().run_on_commit:
+        if isinstance(queued, _RankingsRecompute) and queued.cycle_pk == cycle.pk:
+            queued.settled = True
+
+
 class _RankingsRecompute:
     """The callback of ``rankings_refresh``: recompute one cycle that is not published."""
 
     def __init__(self, cycle_pk: int) -> None:
         self.cycle_pk = cycle_pk
         self.done = False
+        # Set when the transaction computed the rankings itself (``rankings_compute_now``).
+        self.settled = False
 
     def __call__(self) -> None:
         self.done = True
+        if self.settled:
+            return
         with transaction.atomic():
             cycle = Cycle.objects.select_for_update().filter(pk=self.cycle_pk).first()
             if cycle is not None and not cycle.is_published:

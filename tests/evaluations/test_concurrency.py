@@ -4,6 +4,7 @@ Runs against the real database (SQLite or PostgreSQL) with real threads and conn
 """
 
 import threading
+import time
 from decimal import Decimal
 
 import pytest
@@ -79,12 +80,20 @@ def test_an_import_racing_a_reviewers_save_is_told_and_the_reviewers_save_stands
         finally:
             connection.close()
 
+    threads = []
+
     def check_while_carol_saves(*args, **kwargs):
         # carol saves from her own connection after the file was checked, before it is written.
+        # Her save commits at once; the provisional ranks it then recomputes wait for the
+        # import, which computes them in its own transaction, so only her save is waited for.
         checked = check(*args, **kwargs)
         thread = threading.Thread(target=carol_saves)
+        threads.append(thread)
         thread.start()
-        thread.join(timeout=60)
+        for _ in range(300):
+            if Evaluation.objects.filter(pk=evaluation.pk, version__gt=1).exists():
+                break
+            time.sleep(0.1)
         return checked
 
     monkeypatch.setattr(importing, "scores_check", check_while_carol_saves)
@@ -92,6 +101,8 @@ def test_an_import_racing_a_reviewers_save_is_told_and_the_reviewers_save_stands
     path.write_text("zone,indicator,value\nBravo,P1,4\nAlpha,P1,9\n", encoding="utf-8")
     with pytest.raises(CommandError) as refused:
         call_command("import_scores", "2021", str(path))
+    for thread in threads:
+        thread.join(timeout=60)
 
     assert "The evaluation of Alpha was saved by someone else during the import" in str(
         refused.value

@@ -71,7 +71,7 @@ class Command(DatabaseCommand):
         except (OSError, sqlite3.Error) as error:
             raise CommandError(_failure(error, output)) from None
         finally:
-            partial.unlink(missing_ok=True)
+            _remove_with_journal(partial)
             os.umask(previous_umask)
         self.stdout.write(f"Backup written to {output} ({output.stat().st_size} bytes).")
 
@@ -82,7 +82,7 @@ class Command(DatabaseCommand):
             pid = left.name.removesuffix(PARTIAL).rsplit(".", 1)[-1]
             if pid.isdigit() and _running(int(pid)):
                 continue
-            left.unlink(missing_ok=True)
+            _remove_with_journal(left)
             self.stderr.write(f"Removed {left}, the unfinished file of an interrupted backup.")
 
     def _sqlite(self, output: Path) -> None:
@@ -115,6 +115,13 @@ class Command(DatabaseCommand):
                 raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
             said = "; ".join(line.strip() for line in result.stderr.splitlines() if line.strip())
             raise CommandError(f"pg_dump failed: {said}")
+
+
+def _remove_with_journal(path: Path) -> None:
+    """Remove ``path`` and what SQLite may leave beside a database it could not finish writing
+    (its rollback journal, or a write-ahead log and its index)."""
+    for suffix in ("", "-journal", "-wal", "-shm"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
 
 
 def _running(pid: int) -> bool:
