@@ -188,32 +188,6 @@ def test_pages_during_a_restart_are_503_and_the_next_request_works(served: Datab
         print(f"pages during the restart: {statuses}")
 
 
-def test_an_import_cut_by_a_restart_writes_nothing_and_runs_again(served: Database, cluster: str):
-    (served.folder / "zones.csv").write_bytes(batch_file(3_000))
-    command = [*DRIVE, "import_zones", str(served.folder / "zones.csv")]
-    served.copy("base", "run")
-    before = served.fingerprint("run")
-    normal = run(served, "run", command)
-    assert normal.status == 0, normal.output
-    after = served.fingerprint("run")
-
-    served.copy("base", "run")
-    restarter = threading.Timer(normal.seconds * 0.4, _ctl, (cluster, "restart"))
-    restarter.start()
-    cut = run(served, "run", command)
-    restarter.join()
-    _wait_ready()
-    left = served.fingerprint("run")
-
-    assert cut.status != 0, "the restart came too late: make the import bigger"
-    assert "The database could not be reached or went away" in one_line_error(cut.output)
-    assert left == before
-    again = run(served, "run", command)
-    assert again.status == 0, again.output
-    assert served.fingerprint("run") == after
-    print(f"import cut after {cut.seconds:.2f} s of {normal.seconds:.2f} s: {cut.output[-300:]}")
-
-
 # The writing commands, each cut by a restart in the middle of its work (just before the
 # query at RESTART_AT of those a normal run makes): (name, process line, prepared).
 COMMANDS = [
