@@ -38,6 +38,7 @@ from evaluations.quality import rule_holds
 from evaluations.services import (
     ScoreInput,
     claim_version,
+    evaluation_step,
     missing_indicators,
     rankings_refresh,
     scores_problems,
@@ -190,14 +191,13 @@ def report_submit(*, evaluation: Evaluation, by: AbstractBaseUser, version: int)
     if problems:
         raise ValidationError(problems)
     with transaction.atomic():
-        claim_version(evaluation, version)
-        evaluation.status = EvaluationStatus.REPORTED
-        evaluation.reported_by = by
-        evaluation.reported_at = timezone.now()
-        evaluation.return_reason = ""
-        evaluation._history_user = by
-        evaluation.save(
-            update_fields=["version", "status", "reported_by", "reported_at", "return_reason"]
+        evaluation_step(
+            evaluation,
+            by=by,
+            version=version,
+            status=EvaluationStatus.REPORTED,
+            stamp="reported",
+            clear_reason=True,
         )
         notifications.notify_reported(evaluation=evaluation, by=by)
         rankings_refresh(evaluation.cycle)
@@ -212,12 +212,9 @@ def report_forward(*, evaluation: Evaluation, by: AbstractBaseUser, version: int
     if not can_forward(by, evaluation):
         raise PermissionDenied(_("You may not forward this report."))
     with transaction.atomic():
-        claim_version(evaluation, version)
-        evaluation.status = EvaluationStatus.FORWARDED
-        evaluation.forwarded_by = by
-        evaluation.forwarded_at = timezone.now()
-        evaluation._history_user = by
-        evaluation.save(update_fields=["version", "status", "forwarded_by", "forwarded_at"])
+        evaluation_step(
+            evaluation, by=by, version=version, status=EvaluationStatus.FORWARDED, stamp="forwarded"
+        )
         notifications.notify_forwarded(evaluation=evaluation, by=by)
     return evaluation
 

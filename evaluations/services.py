@@ -399,6 +399,30 @@ def claim_version(evaluation: Evaluation, version: int) -> None:
     evaluation.version = version + 1
 
 
+def evaluation_step(
+    evaluation: Evaluation,
+    *,
+    by: AbstractBaseUser,
+    version: int,
+    status: str,
+    stamp: str,
+    clear_reason: bool = False,
+) -> None:
+    """Move ``evaluation`` one step on (inside the caller's transaction): claim its version,
+    set its status, stamp who and when (``<stamp>_by``, ``<stamp>_at``), clear the reason of
+    an earlier return if asked, and keep the history under ``by``."""
+    claim_version(evaluation, version)
+    evaluation.status = status
+    setattr(evaluation, f"{stamp}_by", by)
+    setattr(evaluation, f"{stamp}_at", timezone.now())
+    fields = ["version", "status", f"{stamp}_by", f"{stamp}_at"]
+    if clear_reason:
+        evaluation.return_reason = ""
+        fields.append("return_reason")
+    evaluation._history_user = by
+    evaluation.save(update_fields=fields)
+
+
 CHAIN_REPORT_MESSAGE = gettext_lazy(
     "Its zone reported these figures: the Ministry verifies them on the report's page, where "
     "each accepted value keeps the reported one beside it, with a reason where they differ."
@@ -566,14 +590,13 @@ def evaluation_submit(
             % {"codes": enumeration(i.code for i in missing)}
         )
     with transaction.atomic():
-        claim_version(evaluation, evaluation.version if version is None else version)
-        evaluation.status = EvaluationStatus.SUBMITTED
-        evaluation.submitted_by = by
-        evaluation.submitted_at = timezone.now()
-        evaluation.return_reason = ""
-        evaluation._history_user = by
-        evaluation.save(
-            update_fields=["version", "status", "submitted_by", "submitted_at", "return_reason"]
+        evaluation_step(
+            evaluation,
+            by=by,
+            version=evaluation.version if version is None else version,
+            status=EvaluationStatus.SUBMITTED,
+            stamp="submitted",
+            clear_reason=True,
         )
         notifications.notify_submitted(evaluation=evaluation, by=by)
         rankings_refresh(evaluation.cycle)
